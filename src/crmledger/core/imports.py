@@ -1,0 +1,69 @@
+"""What an importer hands to the ledger: entries with their source lines, and problems.
+
+Stages follow an ``(items, problems)`` contract: a reader returns everything it could parse
+*and* everything it could not, as values a report can show. Nothing is dropped silently::
+
+    parsed = read_ledger_journal(path)
+    for problem in parsed.problems:
+        print(problem)          # books.journal:12: amount: more than 2 decimals for EUR
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from crmledger.core.accounts import Account
+from crmledger.core.entries import JournalEntry
+from crmledger.core.money import Commodity
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason a piece of input was refused or not imported."""
+
+    source: str
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.field}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEntry:
+    """A parsed entry and the line of the file it starts on."""
+
+    line: int
+    entry: JournalEntry
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceAssertion:
+    """``account`` must hold exactly ``amount`` of ``commodity`` at the start of ``date``."""
+
+    line: int
+    date: date
+    account: str
+    amount: Decimal
+    commodity: str
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    """Everything a reader found in one file.
+
+    ``accounts`` and ``commodities`` are the file's declarations (``open``, ``account``,
+    ``commodity`` directives); ``skipped`` lists directives the reader understood but does
+    not import, each as a :class:`Problem` naming its line.
+    """
+
+    source: str
+    entries: list[SourceEntry] = field(default_factory=list)
+    accounts: list[Account] = field(default_factory=list)
+    commodities: list[Commodity] = field(default_factory=list)
+    assertions: list[BalanceAssertion] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)

@@ -1,0 +1,25 @@
+"""Alembic environment: runs against the connection or URL handed in by :mod:`.migrate`."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from crmledger.persistence.engine import make_engine
+from crmledger.persistence.tables import metadata
+
+config = context.config
+connection = config.attributes.get("connection")
+
+
+def _run(conn: object) -> None:
+    context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if connection is not None:
+    _run(connection)
+else:
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "sqlite:///crmledger.db")
+    with engine.connect() as conn:
+        _run(conn)

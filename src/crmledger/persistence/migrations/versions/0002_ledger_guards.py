@@ -1,0 +1,161 @@
+"""ledger guards: the database refuses what the ledger service refuses
+
+Posted entries are immutable (only ``posted -> reversed`` with its back-link may change),
+cannot be deleted, must balance per weight commodity and carry the next gapless number;
+postings of a posted entry cannot be added, changed or removed; nothing is posted or edited
+on or before the lock date. Raw SQL cannot get past these rules.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+_HASHED = (
+    "id", "journal", "fiscal_year", "number", "date", "narration", "payee", "party",
+    "reference", "tags", "links", "meta", "reverses_id", "hash", "previous_hash",
+)
+_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _HASHED)
+_PG_CHANGED = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _HASHED)
+
+_UNBALANCED = """
+    SELECT 1 FROM postings WHERE entry_id = {id}
+    GROUP BY weight_commodity
+    HAVING abs(sum(weight_minor)) > sum(CASE WHEN converted THEN 1 ELSE 0 END)
+"""
+_NOT_NEXT = """
+    {number} IS NULL OR ({number} > 1 AND NOT EXISTS (
+        SELECT 1 FROM journal_entries p WHERE p.journal = {journal}
+        AND p.fiscal_year = {year} AND p.number = {number} - 1 AND p.state <> 'draft'))
+"""
+_LOCK = "(SELECT value FROM settings WHERE key = 'lock_date')"
+
+SQLITE = [
+    f"""CREATE TRIGGER je_insert_guard BEFORE INSERT ON journal_entries
+    WHEN NEW.state <> 'draft' OR NEW.date <= {_LOCK}
+    BEGIN SELECT RAISE(ABORT, 'ledger: entries are inserted as drafts after the lock date');
+    END""",
+    f"""CREATE TRIGGER je_immutable BEFORE UPDATE ON journal_entries
+    WHEN OLD.state <> 'draft' AND ({_CHANGED}
+        OR NOT (NEW.state = OLD.state OR (OLD.state = 'posted' AND NEW.state = 'reversed'))
+        OR (OLD.reversed_by_id IS NOT NULL AND NEW.reversed_by_id IS NOT OLD.reversed_by_id))
+    BEGIN SELECT RAISE(ABORT, 'ledger: a posted entry is immutable; post a reversal'); END""",
+    f"""CREATE TRIGGER je_draft_lock BEFORE UPDATE ON journal_entries
+    WHEN OLD.state = 'draft' AND (OLD.date <= {_LOCK} OR NEW.date <= {_LOCK})
+    BEGIN SELECT RAISE(ABORT, 'ledger: date is on or before the lock date'); END""",
+    f"""CREATE TRIGGER je_post_balanced BEFORE UPDATE OF state ON journal_entries
+    WHEN OLD.state = 'draft' AND NEW.state <> 'draft' AND (
+        (SELECT count(*) FROM postings WHERE entry_id = NEW.id) < 2
+        OR EXISTS ({_UNBALANCED.format(id="NEW.id")}))
+    BEGIN SELECT RAISE(ABORT, 'ledger: entry does not balance'); END""",
+    f"""CREATE TRIGGER je_post_gapless BEFORE UPDATE OF state ON journal_entries
+    WHEN OLD.state = 'draft' AND NEW.state <> 'draft' AND ({_NOT_NEXT.format(
+        number="NEW.number", journal="NEW.journal", year="NEW.fiscal_year")})
+    BEGIN SELECT RAISE(ABORT, 'ledger: entry number is not the next in its sequence'); END""",
+    """CREATE TRIGGER je_no_delete BEFORE DELETE ON journal_entries
+    WHEN OLD.state <> 'draft'
+    BEGIN SELECT RAISE(ABORT, 'ledger: a posted entry cannot be deleted'); END""",
+    """CREATE TRIGGER po_insert_guard BEFORE INSERT ON postings
+    WHEN (SELECT state FROM journal_entries WHERE id = NEW.entry_id) <> 'draft'
+    BEGIN SELECT RAISE(ABORT, 'ledger: postings of a posted entry are immutable'); END""",
+    """CREATE TRIGGER po_update_guard BEFORE UPDATE ON postings
+    WHEN (SELECT state FROM journal_entries WHERE id = OLD.entry_id) <> 'draft'
+      OR (SELECT state FROM journal_entries WHERE id = NEW.entry_id) <> 'draft'
+    BEGIN SELECT RAISE(ABORT, 'ledger: postings of a posted entry are immutable'); END""",
+    """CREATE TRIGGER po_delete_guard BEFORE DELETE ON postings
+    WHEN (SELECT state FROM journal_entries WHERE id = OLD.entry_id) <> 'draft'
+    BEGIN SELECT RAISE(ABORT, 'ledger: postings of a posted entry are immutable'); END""",
+]
+
+_PG_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION ledger_entry_guard() RETURNS trigger AS $$
+DECLARE lock_date date := (SELECT value::date FROM settings WHERE key = 'lock_date');
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.state <> 'draft' OR NEW.date <= lock_date THEN
+      RAISE EXCEPTION 'ledger: entries are inserted as drafts after the lock date';
+    END IF;
+    RETURN NEW;
+  ELSIF TG_OP = 'DELETE' THEN
+    IF OLD.state <> 'draft' THEN
+      RAISE EXCEPTION 'ledger: a posted entry cannot be deleted';
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF OLD.state <> 'draft' THEN
+    IF {_PG_CHANGED}
+       OR NOT (NEW.state = OLD.state OR (OLD.state = 'posted' AND NEW.state = 'reversed'))
+       OR (OLD.reversed_by_id IS NOT NULL
+           AND NEW.reversed_by_id IS DISTINCT FROM OLD.reversed_by_id) THEN
+      RAISE EXCEPTION 'ledger: a posted entry is immutable; post a reversal';
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF OLD.date <= lock_date OR NEW.date <= lock_date THEN
+    RAISE EXCEPTION 'ledger: date is on or before the lock date';
+  END IF;
+  IF NEW.state <> 'draft' THEN
+    IF (SELECT count(*) FROM postings WHERE entry_id = NEW.id) < 2
+       OR EXISTS ({_UNBALANCED.format(id="NEW.id")}) THEN
+      RAISE EXCEPTION 'ledger: entry does not balance';
+    END IF;
+    IF {_NOT_NEXT.format(number="NEW.number", journal="NEW.journal", year="NEW.fiscal_year")}
+    THEN
+      RAISE EXCEPTION 'ledger: entry number is not the next in its sequence';
+    END IF;
+  END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql
+"""
+
+_PG_POSTING_FUNCTION = """
+CREATE OR REPLACE FUNCTION ledger_posting_guard() RETURNS trigger AS $$
+BEGIN
+  IF (TG_OP <> 'INSERT' AND
+      (SELECT state FROM journal_entries WHERE id = OLD.entry_id) <> 'draft')
+     OR (TG_OP <> 'DELETE' AND
+      (SELECT state FROM journal_entries WHERE id = NEW.entry_id) <> 'draft') THEN
+    RAISE EXCEPTION 'ledger: postings of a posted entry are immutable';
+  END IF;
+  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql
+"""
+
+POSTGRESQL = [
+    _PG_FUNCTION,
+    _PG_POSTING_FUNCTION,
+    """CREATE TRIGGER je_guard BEFORE INSERT OR UPDATE OR DELETE ON journal_entries
+    FOR EACH ROW EXECUTE FUNCTION ledger_entry_guard()""",
+    """CREATE TRIGGER po_guard BEFORE INSERT OR UPDATE OR DELETE ON postings
+    FOR EACH ROW EXECUTE FUNCTION ledger_posting_guard()""",
+]
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    for statement in POSTGRESQL if dialect == "postgresql" else SQLITE:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS je_guard ON journal_entries")
+        op.execute("DROP TRIGGER IF EXISTS po_guard ON postings")
+        op.execute("DROP FUNCTION IF EXISTS ledger_entry_guard()")
+        op.execute("DROP FUNCTION IF EXISTS ledger_posting_guard()")
+        return
+    for name in (
+        "je_insert_guard", "je_immutable", "je_draft_lock", "je_post_balanced",
+        "je_post_gapless", "je_no_delete", "po_insert_guard", "po_update_guard",
+        "po_delete_guard",
+    ):
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")
