@@ -17,15 +17,24 @@ from decimal import Decimal
 
 
 class LedgerError(Exception):
-    """Base class of every rule violation raised by the domain."""
+    """Base class of every rule violation raised by the domain.
+
+    ``field`` names the input field a report should point at.
+    """
+
+    field = "entry"
 
 
 class InvalidAmountError(LedgerError, ValueError):
     """An amount is not a finite decimal number."""
 
+    field = "amount"
+
 
 class ExcessPrecisionError(LedgerError, ValueError):
     """An amount has more decimal places than its commodity allows; it is never rounded."""
+
+    field = "amount"
 
     def __init__(self, number: Decimal, commodity: str, scale: int) -> None:
         self.number, self.commodity, self.scale = number, commodity, scale
@@ -36,6 +45,8 @@ class ExcessPrecisionError(LedgerError, ValueError):
 
 class UnknownCommodityError(LedgerError, KeyError):
     """A commodity is used that the book does not know."""
+
+    field = "commodity"
 
     def __init__(self, commodity: str) -> None:
         self.commodity = commodity
@@ -48,13 +59,19 @@ class UnknownCommodityError(LedgerError, KeyError):
 class InvalidCommodityError(LedgerError, ValueError):
     """A commodity code or scale is malformed."""
 
+    field = "commodity"
+
 
 class InvalidAccountNameError(LedgerError, ValueError):
     """An account name does not follow the ``Type:Sub:Leaf`` convention."""
 
+    field = "account"
+
 
 class UnknownAccountError(LedgerError, KeyError):
     """A posting names an account that is not open in the book."""
+
+    field = "account"
 
     def __init__(self, account: str) -> None:
         self.account = account
@@ -67,9 +84,13 @@ class UnknownAccountError(LedgerError, KeyError):
 class AccountClosedError(LedgerError):
     """A posting is dated outside its account's open/close dates."""
 
+    field = "account"
+
 
 class CommodityNotAllowedError(LedgerError):
     """A posting uses a commodity its account does not allow."""
+
+    field = "commodity"
 
 
 class InvalidEntryError(LedgerError, ValueError):
@@ -79,6 +100,8 @@ class InvalidEntryError(LedgerError, ValueError):
 class UnbalancedEntryError(LedgerError):
     """The postings of an entry do not sum to zero per balancing commodity."""
 
+    field = "amount"
+
     def __init__(self, residuals: Mapping[str, Decimal]) -> None:
         self.residuals = dict(residuals)
         shown = ", ".join(f"{v} {c}" for c, v in sorted(self.residuals.items()))
@@ -87,6 +110,8 @@ class UnbalancedEntryError(LedgerError):
 
 class PeriodLockedError(LedgerError):
     """A posting, reversal or edit is dated on or before the lock date."""
+
+    field = "date"
 
     def __init__(self, when: date, lock: date) -> None:
         self.when, self.lock = when, lock
@@ -99,3 +124,9 @@ class EntryStateError(LedgerError):
 
 class EntryNotFoundError(LedgerError, LookupError):
     """No entry with that identifier exists."""
+
+
+class DuplicateImportError(LedgerError):
+    """The same file (by content fingerprint) was already imported completely."""
+
+    field = "file"

@@ -107,12 +107,22 @@ BEGIN
        OR EXISTS ({_UNBALANCED.format(id="NEW.id")}) THEN
       RAISE EXCEPTION 'ledger: entry does not balance';
     END IF;
-    IF {_NOT_NEXT.format(number="NEW.number", journal="NEW.journal", year="NEW.fiscal_year")}
-    THEN
-      RAISE EXCEPTION 'ledger: entry number is not the next in its sequence';
-    END IF;
   END IF;
   RETURN NEW;
+END $$ LANGUAGE plpgsql
+"""
+
+# Checked at commit: a batch is flipped to posted by one UPDATE whose row order PostgreSQL
+# does not promise, so "the previous number is posted" can only be judged once it is done.
+_PG_GAPLESS_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION ledger_gapless_guard() RETURNS trigger AS $$
+BEGIN
+  IF OLD.state = 'draft' AND NEW.state <> 'draft' AND
+     ({_NOT_NEXT.format(number="NEW.number", journal="NEW.journal", year="NEW.fiscal_year")})
+  THEN
+    RAISE EXCEPTION 'ledger: entry number is not the next in its sequence';
+  END IF;
+  RETURN NULL;
 END $$ LANGUAGE plpgsql
 """
 
@@ -133,6 +143,9 @@ END $$ LANGUAGE plpgsql
 POSTGRESQL = [
     _PG_FUNCTION,
     _PG_POSTING_FUNCTION,
+    _PG_GAPLESS_FUNCTION,
+    """CREATE CONSTRAINT TRIGGER je_gapless AFTER UPDATE ON journal_entries
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_gapless_guard()""",
     """CREATE TRIGGER je_guard BEFORE INSERT OR UPDATE OR DELETE ON journal_entries
     FOR EACH ROW EXECUTE FUNCTION ledger_entry_guard()""",
     """CREATE TRIGGER po_guard BEFORE INSERT OR UPDATE OR DELETE ON postings
@@ -150,6 +163,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS je_guard ON journal_entries")
         op.execute("DROP TRIGGER IF EXISTS po_guard ON postings")
+        op.execute("DROP TRIGGER IF EXISTS je_gapless ON journal_entries")
+        op.execute("DROP FUNCTION IF EXISTS ledger_gapless_guard()")
         op.execute("DROP FUNCTION IF EXISTS ledger_entry_guard()")
         op.execute("DROP FUNCTION IF EXISTS ledger_posting_guard()")
         return

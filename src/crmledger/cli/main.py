@@ -1,0 +1,64 @@
+"""``crmledger``: the command line of the book.
+
+Every command takes ``--db URL`` (or ``CRMLEDGER_DATABASE_URL``); the default is
+``sqlite:///crmledger.db`` in the current folder. Commands that print data take
+``--format table|json|csv``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from crmledger.cli import accounts, entries, imports, reports
+from crmledger.cli.render import errors
+from crmledger.cli.state import state
+from crmledger.config import Settings
+from crmledger.core.errors import LedgerError
+from crmledger.services.errors import ImportRejectedError
+
+app = typer.Typer(
+    name="crmledger",
+    help="One book for customers and money: a CRM and a double-entry ledger.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+app.add_typer(accounts.account_app, name="account")
+app.add_typer(accounts.commodity_app, name="commodity")
+app.add_typer(entries.entry_app, name="entry")
+app.add_typer(entries.period_app, name="period")
+app.add_typer(imports.import_app, name="import")
+app.add_typer(reports.report_app, name="report")
+app.add_typer(reports.audit_app, name="audit")
+app.command("init")(accounts.init)
+app.command("export")(imports.export)
+app.command("serve")(reports.serve)
+
+
+@app.callback()
+def _main(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL (default: $CRMLEDGER_DATABASE_URL or "
+                     "sqlite:///crmledger.db)", show_default=False),
+    ] = None,
+) -> None:
+    """One book for customers and money."""
+    state.reset(Settings.load(db))
+
+
+def main() -> None:
+    """Console-script entry point: domain errors become a message and exit code 1."""
+    try:
+        app()
+    except ImportRejectedError as rejected:
+        for problem in rejected.problems:
+            errors.print(str(problem), markup=False, highlight=False)
+        errors.print(f"[red]import refused: {len(rejected.problems)} problem(s); nothing written")
+        sys.exit(1)
+    except LedgerError as error:
+        errors.print(f"[red]error:[/red] {error}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,114 @@
+"""``crmledger report``, ``crmledger audit`` and ``crmledger serve`` commands."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from crmledger.cli.render import OutputFormat, console, emit, errors
+from crmledger.cli.state import state
+from crmledger.core.reports import TrialBalance
+
+report_app = typer.Typer(help="Trial balance and account activity.", no_args_is_help=True)
+audit_app = typer.Typer(help="Verify the ledger's integrity.", no_args_is_help=True)
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def trial_balance_document(tb: TrialBalance) -> dict[str, Any]:
+    """The JSON shape of a trial balance (amounts as decimal strings)."""
+
+    def row(r: Any) -> dict[str, Any]:
+        return {
+            "account": r.account, "commodity": r.commodity,
+            "debit": r.debit, "credit": r.credit, "balance": r.balance,
+        }
+
+    return {
+        "as_of": tb.as_of,
+        "accounts": [row(r) for r in tb.rows],
+        "totals": {c: row(t) for c, t in tb.totals().items()},
+    }
+
+
+@report_app.command("trial-balance")
+def trial_balance(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: all).")]
+    = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Debit and credit turnover and balance per account and commodity.
+
+    Balances use the plain-text-accounting sign: assets and expenses positive; liabilities,
+    equity and income negative. Debits equal credits per commodity.
+    """
+    tb = state.app.reports.trial_balance(_day(as_of))
+    document = trial_balance_document(tb)
+    rows = document["accounts"] + [
+        {**t, "account": f"Total {c}"} for c, t in document["totals"].items()
+    ]
+    emit(rows, fmt, title=f"Trial balance{' as of ' + as_of if as_of else ''}",
+         document=document, right=("debit", "credit", "balance"))
+
+
+@report_app.command("ledger")
+def account_ledger(
+    account: Annotated[str, typer.Argument(help="Account (includes its sub-accounts).")],
+    start: Annotated[str | None, typer.Option("--from", help="First date YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last date YYYY-MM-DD.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Account activity with its running balance per commodity."""
+    opening, lines = state.app.reports.account_ledger(account, _day(start), _day(end))
+    rows = [
+        {"date": line.date, "entry": line.entry, "narration": line.narration,
+         "commodity": line.commodity, "amount": line.amount, "balance": line.balance}
+        for line in lines
+    ]
+    document = {"account": account, "from": start, "to": end, "opening": opening, "lines": rows}
+    emit(rows, fmt, title=f"{account}", document=document, right=("amount", "balance"))
+
+
+@audit_app.command("verify")
+def verify(fmt: FormatOption = OutputFormat.table) -> None:
+    """Walk every journal's hash chain and the running balances; exit 1 on any mismatch.
+
+    Names the first entry whose hash, number or content no longer matches.
+    """
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=errors,
+                  transient=True) as bar:
+        task = bar.add_task("verifying", total=None)
+        report = state.app.audit.verify(
+            lambda n: bar.update(task, description=f"verified {n} entries")
+        )
+    rows = [{"journal": f.journal, "entry": f.reference, "problem": f.reason}
+            for f in report.findings]
+    if fmt is not OutputFormat.table:
+        emit(rows, fmt, document={"ok": report.ok, "entries": report.entries_checked,
+                                  "findings": rows})
+    elif report.ok:
+        console.print(f"[green]OK[/green]: {report.entries_checked} entries in "
+                      f"{len(report.journals)} journal(s); chain and balances verified.")
+    else:
+        emit(rows, fmt, title="Integrity problems")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP server (health and status under /api/v1)."""
+    import uvicorn
+
+    from crmledger.api.app import create_app
+
+    uvicorn.run(create_app(state.app), host=host, port=port)

@@ -1,0 +1,53 @@
+"""The rules an entry must meet before it is posted, as one pure function.
+
+The ledger service calls :func:`check_postable` for every entry at its single write
+boundary; the database's guard triggers back the same rules up, so there is no path that
+skips them::
+
+    check_postable(entry, accounts, scales, lock_date)   # raises a LedgerError subclass
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from crmledger.core.accounts import Account
+from crmledger.core.entries import JournalEntry, check_balanced, check_shape, weights_minor
+from crmledger.core.errors import (
+    AccountClosedError,
+    CommodityNotAllowedError,
+    PeriodLockedError,
+    UnknownAccountError,
+)
+
+
+def check_not_locked(day: date, lock: date | None) -> None:
+    """Refuse a date on or before the lock date."""
+    if lock is not None and day <= lock:
+        raise PeriodLockedError(day, lock)
+
+
+def check_postable(
+    entry: JournalEntry,
+    accounts: Mapping[str, Account],
+    scales: Mapping[str, int],
+    lock: date | None,
+) -> None:
+    """Raise the first rule ``entry`` breaks; return quietly if it may be posted."""
+    check_shape(entry)
+    check_not_locked(entry.date, lock)
+    for posting in entry.postings:
+        account = accounts.get(posting.account)
+        if account is None:
+            raise UnknownAccountError(posting.account)
+        if not account.is_open_on(entry.date):
+            raise AccountClosedError(
+                f"account {account.name!r} is not open on {entry.date.isoformat()}"
+            )
+        if not account.allows(posting.commodity):
+            raise CommodityNotAllowedError(
+                f"account {account.name!r} does not allow {posting.commodity}"
+            )
+        weights_minor(posting, scales)  # refuses excess precision and unknown commodities
+    check_balanced(entry.postings, scales)

@@ -1,0 +1,1 @@
+"""Adapters between files and the ledger: readers and writers of each format."""

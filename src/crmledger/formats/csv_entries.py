@@ -1,0 +1,152 @@
+"""Journal entries as CSV, one row per posting.
+
+Columns: ``entry,date,account,amount,commodity,description`` and optionally
+``payee,party,reference``. Rows that share ``entry`` form one journal entry; the first row
+of an entry gives its date, description, payee, party and reference::
+
+    entry,date,account,amount,commodity,description
+    1,2026-01-05,Assets:Bank:Checking,-120.00,EUR,Office chairs
+    1,2026-01-05,Expenses:Office,120.00,EUR,Office chairs
+
+The reader checks shape only (dates, numbers, names); the ledger checks balance and scale.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TextIO
+
+from crmledger.core.accounts import account_type
+from crmledger.core.entries import JournalEntry, Posting
+from crmledger.core.errors import LedgerError
+from crmledger.core.imports import ParsedFile, Problem, SourceEntry
+
+REQUIRED = ("entry", "date", "account", "amount", "commodity", "description")
+OPTIONAL = ("payee", "party", "reference")
+COLUMNS = REQUIRED + OPTIONAL
+
+
+def read_entries_csv(path: Path) -> ParsedFile:
+    """Parse an entries CSV file (UTF-8, optional BOM)."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return read_entries(handle, str(path))
+
+
+def read_entries(handle: TextIO, source: str) -> ParsedFile:
+    """Parse entries CSV text from ``handle``."""
+    parsed = ParsedFile(source)
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    if header is None:
+        parsed.problems.append(Problem(source, 1, "header", "file is empty"))
+        return parsed
+    index = _header_index(header, source, parsed)
+    if index is None:
+        return parsed
+    groups: dict[str, tuple[int, list[tuple[int, list[str]]]]] = {}
+    width = len(header)
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            parsed.problems.append(
+                Problem(source, line, "row", f"has {len(row)} fields, the header has {width}")
+            )
+            continue
+        key = row[index["entry"]].strip()
+        if not key:
+            parsed.problems.append(Problem(source, line, "entry", "is empty"))
+            continue
+        groups.setdefault(key, (line, []))[1].append((line, row))
+    for key, (first_line, rows) in groups.items():
+        entry = _entry(key, rows, index, source, parsed.problems)
+        if entry is not None:
+            parsed.entries.append(SourceEntry(first_line, entry))
+    return parsed
+
+
+def _header_index(header: list[str], source: str, parsed: ParsedFile) -> dict[str, int] | None:
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED if c not in names]
+    unknown = [h for h in names if h not in COLUMNS]
+    for column in missing:
+        parsed.problems.append(Problem(source, 1, column, "required column is missing"))
+    for column in unknown:
+        parsed.problems.append(
+            Problem(source, 1, column, f"unknown column; expected {', '.join(COLUMNS)}")
+        )
+    return None if missing or unknown else {name: i for i, name in enumerate(names)}
+
+
+def _entry(
+    key: str,
+    rows: list[tuple[int, list[str]]],
+    index: dict[str, int],
+    source: str,
+    problems: list[Problem],
+) -> JournalEntry | None:
+    first_line, first = rows[0]
+
+    def cell(row: list[str], name: str) -> str:
+        return row[index[name]].strip() if name in index else ""
+
+    before = len(problems)
+    try:
+        day = date.fromisoformat(cell(first, "date"))
+    except ValueError:
+        problems.append(
+            Problem(source, first_line, "date", f"{cell(first, 'date')!r} is not YYYY-MM-DD")
+        )
+        day = date.min
+    postings = []
+    for line, row in rows:
+        if cell(row, "date") != cell(first, "date"):
+            problems.append(Problem(source, line, "date", f"differs within entry {key!r}"))
+        try:
+            account_type(cell(row, "account"))
+        except LedgerError as error:
+            problems.append(Problem(source, line, "account", str(error)))
+        try:
+            amount = Decimal(cell(row, "amount"))
+            if not amount.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.append(Problem(source, line, "amount", f"{cell(row, 'amount')!r} is not a number"))
+            continue
+        if not cell(row, "commodity"):
+            problems.append(Problem(source, line, "commodity", "is empty"))
+        postings.append(
+            Posting(cell(row, "account"), amount, cell(row, "commodity"),
+                    party=cell(row, "party") or None)
+        )
+    if len(problems) > before:
+        return None
+    return JournalEntry(
+        date=day,
+        narration=cell(first, "description"),
+        postings=tuple(postings),
+        payee=cell(first, "payee") or None,
+        party=cell(first, "party") or None,
+        reference=cell(first, "reference") or key,
+    )
+
+
+def write_entries(out: TextIO, entries: Iterable[JournalEntry], scales: dict[str, int]) -> None:
+    """Write entries as CSV (the reader's format); the entry key is the entry's reference."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for number, entry in enumerate(entries, start=1):
+        key = entry.reference or f"{entry.journal}/{entry.fiscal_year}/{entry.number or number}"
+        for posting in entry.postings:
+            scale = scales[posting.commodity]
+            writer.writerow((
+                key, entry.date.isoformat(), posting.account,
+                format(posting.amount.quantize(Decimal(1).scaleb(-scale)), "f"),
+                posting.commodity, entry.narration, entry.payee or "", posting.party or "",
+                entry.reference or "",
+            ))

@@ -1,0 +1,59 @@
+"""The SQL unit of work: one connection, one transaction, committed only by the caller."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+
+from crmledger.persistence.ledger_store import SqlLedgerStore
+
+
+class SqlUnitOfWork:
+    """``with SqlUnitOfWork(engine) as uow: ...; uow.commit()``; no commit means rollback."""
+
+    ledger: SqlLedgerStore
+
+    def __init__(self, engine: Engine, readonly: bool = False) -> None:
+        self._engine = engine
+        self._readonly = readonly
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Self:
+        conn = self._engine.connect()
+        if self._readonly:
+            conn = conn.execution_options(readonly=True)
+        conn.begin()
+        self._conn = conn
+        self.ledger = SqlLedgerStore(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None
+        try:
+            if self._conn.in_transaction():
+                self._conn.rollback()
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    def commit(self) -> None:
+        """Make the transaction's writes durable."""
+        assert self._conn is not None
+        self._conn.commit()
+
+
+class SqlUnitOfWorkFactory:
+    """Opens :class:`SqlUnitOfWork` instances on one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, readonly)

@@ -1,0 +1,127 @@
+"""The verifier of the hash chain and of the running balances (``crmledger audit verify``).
+
+For each journal it walks the posted entries in number order and checks, per entry, that
+the number is the next one of its fiscal year, that the entry links to the hash of the one
+before it, and that the hash recomputed from the stored content equals the stored hash.
+The journal's head must be the last entry's hash (so a removed tail shows too). The first
+entry that fails is named; running balances are compared with a full recomputation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from crmledger.core.entries import JournalEntry
+from crmledger.core.hashing import GENESIS, canonical_record, chain_hash
+from crmledger.services.ports import LedgerStore, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFinding:
+    """One thing that no longer matches."""
+
+    journal: str
+    reference: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.reason}"
+
+
+@dataclass(slots=True)
+class AuditReport:
+    """What the verifier checked and the first failure per journal."""
+
+    entries_checked: int = 0
+    journals: list[str] = field(default_factory=list)
+    findings: list[AuditFinding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.findings
+
+
+class AuditService:
+    """Verifies the ledger's integrity."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def verify(self, progress: Callable[[int], None] | None = None) -> AuditReport:
+        """Walk every journal's chain and compare balances with a recomputation."""
+        report = AuditReport()
+        with self._uow(readonly=True) as uow:
+            store = uow.ledger
+            heads = store.journal_state()
+            for journal in store.journal_codes():
+                report.journals.append(journal)
+                finding = _verify_journal(store, journal, heads.get(journal), report, progress)
+                if finding is not None:
+                    report.findings.append(finding)
+            report.findings.extend(_verify_balances(store))
+        return report
+
+
+def _verify_journal(
+    store: LedgerStore,
+    journal: str,
+    head: tuple[str, int] | None,
+    report: AuditReport,
+    progress: Callable[[int], None] | None,
+) -> AuditFinding | None:
+    scales = store.scales()
+    previous = GENESIS
+    expected: dict[int, int] = {}
+    last_ref = f"{journal} (start)"
+    for entry in store.iter_chain(journal):
+        report.entries_checked += 1
+        if progress is not None and report.entries_checked % 10000 == 0:
+            progress(report.entries_checked)
+        ref = f"{journal}/{entry.fiscal_year}/{entry.number} (id {entry.id})"
+        reason = _check_entry(entry, scales, previous, expected)
+        if reason:
+            return AuditFinding(journal, ref, reason)
+        previous, last_ref = entry.hash or "", ref
+    if head is not None and head[0] != previous:
+        return AuditFinding(
+            journal, last_ref, "journal head does not match the last entry: entries after it "
+            "were removed or the head was altered",
+        )
+    return None
+
+
+def _check_entry(
+    entry: JournalEntry, scales: dict[str, int], previous: str, expected: dict[int, int]
+) -> str | None:
+    year = entry.fiscal_year
+    want = expected.get(year, 0) + 1
+    if entry.number != want:
+        return f"number {entry.number} where {want} was expected (an entry is missing or inserted)"
+    expected[year] = want
+    if entry.previous_hash != previous:
+        return "link to the previous entry's hash is broken"
+    try:
+        recomputed = chain_hash(canonical_record(entry, scales, previous))
+    except (KeyError, ValueError) as exc:
+        return f"content cannot be read back: {exc}"
+    if recomputed != entry.hash:
+        return "content does not match its hash (a hashed field was changed)"
+    if not entry.postings:
+        return "entry has no postings"
+    return None
+
+
+def _verify_balances(store: LedgerStore) -> list[AuditFinding]:
+    stored = {(r.account, r.commodity): (r.debit_minor, r.credit_minor) for r in store.stored_balance_rows()}
+    actual = {(r.account, r.commodity): (r.debit_minor, r.credit_minor) for r in store.recompute_balances()}
+    if stored == actual:
+        return []
+    key = sorted(set(stored) ^ set(actual) | {k for k in stored if stored[k] != actual.get(k)})[0]
+    return [
+        AuditFinding(
+            "*", f"balance {key[0]} {key[1]}",
+            f"running balance {stored.get(key)} differs from recomputation {actual.get(key)}",
+        )
+    ]

@@ -1,0 +1,40 @@
+"""Exceptions raised by the use cases (rule violations come from ``core.errors``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crmledger.core.errors import LedgerError
+from crmledger.core.imports import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why the entry at ``index`` of a batch was refused."""
+
+    index: int
+    error: LedgerError
+
+
+class EntriesRejectedError(LedgerError):
+    """One or more entries of a batch break a rule; nothing of the batch was written."""
+
+    def __init__(self, rejections: list[Rejection]) -> None:
+        self.rejections = rejections
+        first = rejections[0]
+        more = f" (and {len(rejections) - 1} more)" if len(rejections) > 1 else ""
+        super().__init__(f"entry #{first.index + 1}: {first.error}{more}")
+
+
+class ImportRejectedError(LedgerError):
+    """An import found problems; nothing of the failing file or batch was written."""
+
+    field = "file"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s); first: {problems[0]}")
+
+
+class NotFoundError(LedgerError, LookupError):
+    """The thing asked for does not exist."""

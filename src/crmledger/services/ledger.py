@@ -1,0 +1,188 @@
+"""Ledger use cases: set up a book, manage accounts and commodities, post, reverse, lock.
+
+Each method opens one unit of work and commits once::
+
+    ledger = LedgerService(uow_factory, clock)
+    ledger.init_book(chart("default"), base_currency="EUR")
+    [ref] = ledger.post([entry])
+    ledger.reverse(ref.id)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from crmledger.core.accounts import Account
+from crmledger.core.currencies import iso_currency
+from crmledger.core.entries import EntryState, JournalEntry, reversal_of
+from crmledger.core.errors import (
+    EntryStateError,
+    InvalidCommodityError,
+    PeriodLockedError,
+    UnknownCommodityError,
+)
+from crmledger.core.money import Commodity
+from crmledger.services.errors import NotFoundError
+from crmledger.services.ports import Clock, LedgerStore, UnitOfWorkFactory
+from crmledger.services.posting import PostedRef, post_batch
+
+
+@dataclass(frozen=True, slots=True)
+class BookInfo:
+    """The book's settings and size."""
+
+    base_currency: str | None
+    lock_date: date | None
+    accounts: int
+    commodities: int
+
+
+class LedgerService:
+    """Set-up and posting of the general ledger."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def init_book(self, accounts: Iterable[Account], base_currency: str) -> BookInfo:
+        """Set the base currency and add the chart's accounts (existing ones are kept)."""
+        with self._uow() as uow:
+            store = uow.ledger
+            if store.get_setting("base_currency") is None:
+                store.set_setting("base_currency", base_currency)
+            ensure_commodity(store, base_currency)
+            known = store.accounts()
+            for account in accounts:
+                if account.name not in known:
+                    store.add_account(account)
+            uow.commit()
+        return self.info()
+
+    def info(self) -> BookInfo:
+        """The base currency, lock date and counts."""
+        with self._uow(readonly=True) as uow:
+            store = uow.ledger
+            lock = store.get_setting("lock_date")
+            return BookInfo(
+                store.get_setting("base_currency"),
+                date.fromisoformat(lock) if lock else None,
+                len(store.accounts()),
+                len(store.scales()),
+            )
+
+    def add_commodity(self, commodity: Commodity) -> None:
+        """Declare a commodity with its scale; a declared scale never changes."""
+        with self._uow() as uow:
+            existing = uow.ledger.scales().get(commodity.code)
+            if existing is not None and existing != commodity.scale:
+                raise InvalidCommodityError(
+                    f"{commodity.code} already exists with scale {existing}"
+                )
+            if existing is None:
+                uow.ledger.add_commodity(commodity)
+            uow.commit()
+
+    def commodities(self) -> dict[str, int]:
+        """Every commodity and its scale."""
+        with self._uow(readonly=True) as uow:
+            return uow.ledger.scales()
+
+    def add_account(self, account: Account) -> int:
+        """Open an account; its commodities must be known (ISO ones are added)."""
+        with self._uow() as uow:
+            for code in account.commodities:
+                ensure_commodity(uow.ledger, code)
+            account_id = uow.ledger.add_account(account)
+            uow.commit()
+        return account_id
+
+    def accounts(self) -> list[Account]:
+        """Every account, by name."""
+        with self._uow(readonly=True) as uow:
+            return [account for _, account in uow.ledger.accounts().values()]
+
+    def post(
+        self, entries: Sequence[JournalEntry], *, open_accounts: bool = False
+    ) -> list[PostedRef]:
+        """Post ``entries`` in one transaction: all of them or none."""
+        with self._uow() as uow:
+            add_iso_commodities(uow.ledger, entries)
+            refs = post_batch(
+                uow.ledger, entries, self._clock.now(),
+                open_account=Account if open_accounts else None,
+            )
+            uow.commit()
+        return refs
+
+    def get(self, entry_id: int) -> JournalEntry:
+        """One entry with its postings."""
+        with self._uow(readonly=True) as uow:
+            return uow.ledger.get_entry(entry_id)
+
+    def resolve(self, reference: str) -> int:
+        """Entry id from ``ID`` or ``JOURNAL/YEAR/NUMBER``."""
+        if reference.isdigit():
+            return int(reference)
+        parts = reference.split("/")
+        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+            raise NotFoundError(f"{reference!r} is neither an id nor JOURNAL/YEAR/NUMBER")
+        with self._uow(readonly=True) as uow:
+            found = uow.ledger.find_entry_id(parts[0], int(parts[1]), int(parts[2]))
+        if found is None:
+            raise NotFoundError(f"no entry {reference}")
+        return found
+
+    def reverse(self, entry_id: int, on: date | None = None, narration: str | None = None) -> PostedRef:
+        """Post the reversal of a posted entry, dated ``on`` (default: today)."""
+        with self._uow() as uow:
+            store = uow.ledger
+            store.lock_for_posting()
+            original = store.get_entry(entry_id)
+            if original.state is not EntryState.POSTED:
+                raise EntryStateError(
+                    f"entry {entry_id} is {original.state.value}; only posted entries reverse"
+                )
+            [ref] = post_batch(
+                store, [reversal_of(original, on or self._clock.today(), narration)],
+                self._clock.now(),
+            )
+            store.mark_reversed(entry_id, ref.id)
+            uow.commit()
+        return ref
+
+    def lock_period(self, until: date) -> date:
+        """Refuse postings, reversals and edits dated on or before ``until``.
+
+        The lock only moves forward: an earlier date than the current lock is refused.
+        """
+        with self._uow() as uow:
+            current = uow.ledger.get_setting("lock_date")
+            if current is not None and until < date.fromisoformat(current):
+                raise PeriodLockedError(until, date.fromisoformat(current))
+            uow.ledger.set_setting("lock_date", until.isoformat())
+            uow.commit()
+        return until
+
+
+def ensure_commodity(store: LedgerStore, code: str) -> None:
+    """Make sure ``code`` is known: ISO currencies are added on first use.
+
+    A non-ISO commodity raises :class:`UnknownCommodityError`: it must be declared with its
+    scale first.
+    """
+    if code not in store.scales():
+        iso = iso_currency(code)
+        if iso is None:
+            raise UnknownCommodityError(code)
+        store.add_commodity(iso)
+
+
+def add_iso_commodities(store: LedgerStore, entries: Iterable[JournalEntry]) -> None:
+    """Add the ISO currencies ``entries`` use; others are left for validation to refuse."""
+    known = store.scales()
+    for code in sorted({p.commodity for e in entries for p in e.postings} - known.keys()):
+        iso = iso_currency(code)
+        if iso is not None:
+            store.add_commodity(iso)
