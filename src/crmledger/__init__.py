@@ -9,11 +9,11 @@ The public API::
 
 __version__ = "0.1.0"
 
-from crmledger.bootstrap import App, build, migrate  # noqa: E402
-from crmledger.config import Settings  # noqa: E402
-from crmledger.core.accounts import Account, AccountType  # noqa: E402
-from crmledger.core.entries import Conversion, EntryState, JournalEntry, Posting  # noqa: E402
-from crmledger.core.money import Commodity  # noqa: E402
+from crmledger.bootstrap import App, build, migrate
+from crmledger.config import Settings
+from crmledger.core.accounts import Account, AccountType
+from crmledger.core.entries import Conversion, EntryState, JournalEntry, Posting
+from crmledger.core.money import Commodity
 
 __all__ = [
     "Account",

@@ -26,6 +26,7 @@ from crmledger.services.audit import AuditService
 from crmledger.services.exports import ExportService
 from crmledger.services.imports import ImportService
 from crmledger.services.ledger import LedgerService
+from crmledger.services.ports import Clock
 from crmledger.services.reports import ReportService
 
 
@@ -108,7 +109,7 @@ class App:
         WRITERS[kind](out, self.exports)
 
 
-def build(settings: Settings, clock: SystemClock | None = None) -> App:
+def build(settings: Settings, clock: Clock | None = None) -> App:
     """Create the engine and services for ``settings`` (the schema must exist)."""
     engine = make_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(engine)

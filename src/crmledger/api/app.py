@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from crmledger import __version__
-from crmledger.bootstrap import App
+from crmledger.bootstrap import App, build
+from crmledger.config import Settings
 
 
 def create_app(app: App) -> FastAPI:
@@ -39,3 +40,8 @@ def create_app(app: App) -> FastAPI:
         return {"name": "crmledger", "api": "/api/v1", "docs": "/docs"}
 
     return api
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn``: the book named by ``CRMLEDGER_DATABASE_URL``."""
+    return create_app(build(Settings.load()))

@@ -55,7 +55,9 @@ def account_add(
 ) -> None:
     """Open an account. The first segment of the name is its type."""
     account = Account(
-        name, code=code, commodities=tuple(commodity or ()),
+        name,
+        code=code,
+        commodities=tuple(commodity or ()),
         open_date=date.fromisoformat(opens) if opens else None,
         close_date=date.fromisoformat(closes) if closes else None,
         description=description,
@@ -69,8 +71,12 @@ def account_list(fmt: FormatOption = OutputFormat.table) -> None:
     """List the chart of accounts."""
     rows = [
         {
-            "account": a.name, "type": a.type.value, "code": a.code,
-            "commodities": " ".join(a.commodities), "open": a.open_date, "close": a.close_date,
+            "account": a.name,
+            "type": a.type.value,
+            "code": a.code,
+            "commodities": " ".join(a.commodities),
+            "open": a.open_date,
+            "close": a.close_date,
             "description": a.description,
         }
         for a in state.app.ledger.accounts()

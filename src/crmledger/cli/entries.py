@@ -50,17 +50,25 @@ def entry_from_document(doc: dict[str, Any]) -> JournalEntry:
     try:
         postings = tuple(
             Posting(
-                p["account"], _decimal(str(p["amount"]), str(p)), p["commodity"],
+                p["account"],
+                _decimal(str(p["amount"]), str(p)),
+                p["commodity"],
                 price=Conversion(_decimal(str(p["price"]), str(p)), p["price_commodity"])
-                if "price" in p else None,
+                if "price" in p
+                else None,
                 party=p.get("party"),
             )
             for p in doc["postings"]
         )
         return JournalEntry(
-            date=date.fromisoformat(doc["date"]), narration=doc["narration"], postings=postings,
-            payee=doc.get("payee"), party=doc.get("party"), reference=doc.get("reference"),
-            journal=doc.get("journal", "GJ"), tags=tuple(doc.get("tags", ())),
+            date=date.fromisoformat(doc["date"]),
+            narration=doc["narration"],
+            postings=postings,
+            payee=doc.get("payee"),
+            party=doc.get("party"),
+            reference=doc.get("reference"),
+            journal=doc.get("journal", "GJ"),
+            tags=tuple(doc.get("tags", ())),
         )
     except KeyError as missing:
         raise InvalidEntryError(f"missing field {missing}") from None
@@ -95,9 +103,12 @@ def post(
             raise InvalidEntryError("--date is required (or use --json)")
         entries = [
             JournalEntry(
-                date=date.fromisoformat(day), narration=narration,
+                date=date.fromisoformat(day),
+                narration=narration,
                 postings=tuple(parse_posting(p) for p in posting or ()),
-                payee=payee, reference=reference, journal=journal,
+                payee=payee,
+                reference=reference,
+                journal=journal,
             )
         ]
     refs = state.app.ledger.post(entries)
@@ -113,9 +124,14 @@ def show(
     """Show one entry with its postings, state and hash."""
     entry = state.app.ledger.get(state.app.ledger.resolve(reference))
     document = {
-        "id": entry.id, "entry": f"{entry.journal}/{entry.fiscal_year}/{entry.number}",
-        "date": entry.date, "narration": entry.narration, "payee": entry.payee,
-        "state": entry.state.value, "hash": entry.hash, "reverses": entry.reverses,
+        "id": entry.id,
+        "entry": f"{entry.journal}/{entry.fiscal_year}/{entry.number}",
+        "date": entry.date,
+        "narration": entry.narration,
+        "payee": entry.payee,
+        "state": entry.state.value,
+        "hash": entry.hash,
+        "reverses": entry.reverses,
         "reversed_by": entry.reversed_by,
         "postings": [
             {"account": p.account, "amount": p.amount, "commodity": p.commodity}
@@ -135,7 +151,9 @@ def show(
 @entry_app.command("reverse")
 def reverse(
     reference: Annotated[str, typer.Argument(help="Entry id or JOURNAL/YEAR/NUMBER.")],
-    day: Annotated[str | None, typer.Option("--date", help="Reversal date (default today).")] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Reversal date (default today).")
+    ] = None,
     narration: Annotated[str | None, typer.Option(help="Narration of the reversal.")] = None,
 ) -> None:
     """Post the reversal of a posted entry (corrections are reversals, never edits)."""

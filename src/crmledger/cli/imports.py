@@ -25,23 +25,34 @@ Strict = Annotated[
 ]
 Batch = Annotated[
     int | None,
-    typer.Option("--batch", min=1, help="Commit every N entries; a re-run resumes after the "
-                 "last committed batch."),
+    typer.Option(
+        "--batch",
+        min=1,
+        help="Commit every N entries; a re-run resumes after the last committed batch.",
+    ),
 ]
 
 
 def _run(kind: str, path: Path, strict: bool, batch: int | None) -> None:
     app = state.app
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=errors, transient=True,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
     ) as bar:
         task = bar.add_task(f"reading {path.name}", total=None)
         parsed = app.readers[kind](path, strict)
         bar.update(task, description=f"posting {path.name}", total=len(parsed.entries))
         result = app.imports.import_parsed(
-            parsed, fingerprint=file_fingerprint(path), kind=kind, strict=strict,
-            batch_size=batch, progress=lambda done, total: bar.update(task, completed=done),
+            parsed,
+            fingerprint=file_fingerprint(path),
+            kind=kind,
+            strict=strict,
+            batch_size=batch,
+            progress=lambda done, total: bar.update(task, completed=done),
         )
     for skipped in result.skipped:
         errors.print(f"{skipped} (not imported)", markup=False, highlight=False)
@@ -80,8 +91,9 @@ class ExportFormat(StrEnum):
 
 def export(
     kind: Annotated[ExportFormat, typer.Argument(help="ledger, beancount or entries (CSV).")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default stdout).")]
-    = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default stdout).")
+    ] = None,
 ) -> None:
     """Write the whole book in a format ledger, hledger or bean-check accept."""
     if output is None:
@@ -90,5 +102,3 @@ def export(
     with output.open("w", encoding="utf-8") as out:
         state.app.export(kind.value, out)
     console.print(f"Wrote {output}")
-
-

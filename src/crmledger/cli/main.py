@@ -42,8 +42,11 @@ app.command("serve")(reports.serve)
 def _main(
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database URL (default: $CRMLEDGER_DATABASE_URL or "
-                     "sqlite:///crmledger.db)", show_default=False),
+        typer.Option(
+            "--db",
+            help="Database URL (default: $CRMLEDGER_DATABASE_URL or sqlite:///crmledger.db)",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """One book for customers and money."""

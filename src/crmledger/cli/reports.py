@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Annotated, Any
 
 import typer
+import uvicorn
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from crmledger.cli.render import OutputFormat, console, emit, errors
@@ -27,8 +29,11 @@ def trial_balance_document(tb: TrialBalance) -> dict[str, Any]:
 
     def row(r: Any) -> dict[str, Any]:
         return {
-            "account": r.account, "commodity": r.commodity,
-            "debit": r.debit, "credit": r.credit, "balance": r.balance,
+            "account": r.account,
+            "commodity": r.commodity,
+            "debit": r.debit,
+            "credit": r.credit,
+            "balance": r.balance,
         }
 
     return {
@@ -40,8 +45,9 @@ def trial_balance_document(tb: TrialBalance) -> dict[str, Any]:
 
 @report_app.command("trial-balance")
 def trial_balance(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: all).")]
-    = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: all).")
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Debit and credit turnover and balance per account and commodity.
@@ -54,8 +60,13 @@ def trial_balance(
     rows = document["accounts"] + [
         {**t, "account": f"Total {c}"} for c, t in document["totals"].items()
     ]
-    emit(rows, fmt, title=f"Trial balance{' as of ' + as_of if as_of else ''}",
-         document=document, right=("debit", "credit", "balance"))
+    emit(
+        rows,
+        fmt,
+        title=f"Trial balance{' as of ' + as_of if as_of else ''}",
+        document=document,
+        right=("debit", "credit", "balance"),
+    )
 
 
 @report_app.command("ledger")
@@ -68,8 +79,14 @@ def account_ledger(
     """Account activity with its running balance per commodity."""
     opening, lines = state.app.reports.account_ledger(account, _day(start), _day(end))
     rows = [
-        {"date": line.date, "entry": line.entry, "narration": line.narration,
-         "commodity": line.commodity, "amount": line.amount, "balance": line.balance}
+        {
+            "date": line.date,
+            "entry": line.entry,
+            "narration": line.narration,
+            "commodity": line.commodity,
+            "amount": line.amount,
+            "balance": line.balance,
+        }
         for line in lines
     ]
     document = {"account": account, "from": start, "to": end, "opening": opening, "lines": rows}
@@ -82,20 +99,27 @@ def verify(fmt: FormatOption = OutputFormat.table) -> None:
 
     Names the first entry whose hash, number or content no longer matches.
     """
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=errors,
-                  transient=True) as bar:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=errors, transient=True
+    ) as bar:
         task = bar.add_task("verifying", total=None)
         report = state.app.audit.verify(
             lambda n: bar.update(task, description=f"verified {n} entries")
         )
-    rows = [{"journal": f.journal, "entry": f.reference, "problem": f.reason}
-            for f in report.findings]
+    rows = [
+        {"journal": f.journal, "entry": f.reference, "problem": f.reason} for f in report.findings
+    ]
     if fmt is not OutputFormat.table:
-        emit(rows, fmt, document={"ok": report.ok, "entries": report.entries_checked,
-                                  "findings": rows})
+        emit(
+            rows,
+            fmt,
+            document={"ok": report.ok, "entries": report.entries_checked, "findings": rows},
+        )
     elif report.ok:
-        console.print(f"[green]OK[/green]: {report.entries_checked} entries in "
-                      f"{len(report.journals)} journal(s); chain and balances verified.")
+        console.print(
+            f"[green]OK[/green]: {report.entries_checked} entries in "
+            f"{len(report.journals)} journal(s); chain and balances verified."
+        )
     else:
         emit(rows, fmt, title="Integrity problems")
     if not report.ok:
@@ -107,8 +131,6 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
     """Run the HTTP server (health and status under /api/v1)."""
-    import uvicorn
-
-    from crmledger.api.app import create_app
-
-    uvicorn.run(create_app(state.app), host=host, port=port)
+    # Entry points do not import each other: uvicorn loads the API's factory by name.
+    os.environ["CRMLEDGER_DATABASE_URL"] = state.settings.database_url
+    uvicorn.run("crmledger.api.app:create_app_from_env", factory=True, host=host, port=port)

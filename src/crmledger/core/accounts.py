@@ -47,9 +47,7 @@ def account_type(name: str) -> AccountType:
         kind = AccountType(segments[0])
     except ValueError:
         roots = ", ".join(t.value for t in AccountType)
-        raise InvalidAccountNameError(
-            f"account {name!r} must start with one of {roots}"
-        ) from None
+        raise InvalidAccountNameError(f"account {name!r} must start with one of {roots}") from None
     for segment in segments[1:]:
         if not _SEGMENT_RE.match(segment):
             raise InvalidAccountNameError(

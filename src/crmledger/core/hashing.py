@@ -41,9 +41,7 @@ def _conversion(conversion: Conversion | None) -> list[Any] | None:
     return [canonical_number(conversion.number), conversion.commodity, conversion.total]
 
 
-def canonical_record(
-    entry: JournalEntry, scales: Mapping[str, int], previous_hash: str
-) -> bytes:
+def canonical_record(entry: JournalEntry, scales: Mapping[str, int], previous_hash: str) -> bytes:
     """The bytes that are hashed for ``entry`` (which must carry its number)."""
     postings = [
         [

@@ -1,7 +1,7 @@
 """Report rows computed from balances, with no I/O.
 
 The trial balance lists, per account and commodity, the debit and credit turnover up to a
-date and the balance (debit − credit) in the plain-text-accounting sign. Its totals per
+date and the balance (debit - credit) in the plain-text-accounting sign. Its totals per
 commodity are the check every bookkeeper knows: debits equal credits.
 """
 

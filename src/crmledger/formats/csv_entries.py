@@ -116,13 +116,19 @@ def _entry(
             if not amount.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            problems.append(Problem(source, line, "amount", f"{cell(row, 'amount')!r} is not a number"))
+            problems.append(
+                Problem(source, line, "amount", f"{cell(row, 'amount')!r} is not a number")
+            )
             continue
         if not cell(row, "commodity"):
             problems.append(Problem(source, line, "commodity", "is empty"))
         postings.append(
-            Posting(cell(row, "account"), amount, cell(row, "commodity"),
-                    party=cell(row, "party") or None)
+            Posting(
+                cell(row, "account"),
+                amount,
+                cell(row, "commodity"),
+                party=cell(row, "party") or None,
+            )
         )
     if len(problems) > before:
         return None
@@ -144,9 +150,16 @@ def write_entries(out: TextIO, entries: Iterable[JournalEntry], scales: dict[str
         key = entry.reference or f"{entry.journal}/{entry.fiscal_year}/{entry.number or number}"
         for posting in entry.postings:
             scale = scales[posting.commodity]
-            writer.writerow((
-                key, entry.date.isoformat(), posting.account,
-                format(posting.amount.quantize(Decimal(1).scaleb(-scale)), "f"),
-                posting.commodity, entry.narration, entry.payee or "", posting.party or "",
-                entry.reference or "",
-            ))
+            writer.writerow(
+                (
+                    key,
+                    entry.date.isoformat(),
+                    posting.account,
+                    format(posting.amount.quantize(Decimal(1).scaleb(-scale)), "f"),
+                    posting.commodity,
+                    entry.narration,
+                    entry.payee or "",
+                    posting.party or "",
+                    entry.reference or "",
+                )
+            )

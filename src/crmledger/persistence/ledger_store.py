@@ -14,7 +14,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Integer, and_, case, cast, extract, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from crmledger.core.accounts import Account
 from crmledger.core.entries import Conversion, EntryState, JournalEntry, Posting
@@ -36,14 +48,44 @@ from crmledger.persistence.tables import (
 from crmledger.services.ports import BalanceKey, BalanceRow, LedgerPostingRow, PreparedEntry
 
 _ENTRY_COLUMNS = (
-    "id", "journal", "fiscal_year", "number", "date", "narration", "payee", "party",
-    "reference", "tags", "links", "meta", "state", "reverses_id", "import_id", "hash",
-    "previous_hash", "posted_at",
+    "id",
+    "journal",
+    "fiscal_year",
+    "number",
+    "date",
+    "narration",
+    "payee",
+    "party",
+    "reference",
+    "tags",
+    "links",
+    "meta",
+    "state",
+    "reverses_id",
+    "import_id",
+    "hash",
+    "previous_hash",
+    "posted_at",
 )
 _POSTING_COLUMNS = (
-    "id", "entry_id", "line_no", "account_id", "commodity", "amount_minor",
-    "weight_commodity", "weight_minor", "converted", "cost_number", "cost_commodity",
-    "cost_total", "price_number", "price_commodity", "price_total", "party", "memo", "date",
+    "id",
+    "entry_id",
+    "line_no",
+    "account_id",
+    "commodity",
+    "amount_minor",
+    "weight_commodity",
+    "weight_minor",
+    "converted",
+    "cost_number",
+    "cost_commodity",
+    "cost_total",
+    "price_number",
+    "price_commodity",
+    "price_total",
+    "party",
+    "memo",
+    "date",
 )
 
 
@@ -154,13 +196,17 @@ class SqlLedgerStore:
         return int(found or 0)
 
     def set_last_number(self, journal: str, year: int, number: int) -> None:
-        where = and_(journal_sequences.c.journal == journal, journal_sequences.c.fiscal_year == year)
+        where = and_(
+            journal_sequences.c.journal == journal, journal_sequences.c.fiscal_year == year
+        )
         updated = self.conn.execute(
             update(journal_sequences).where(where).values(last_number=number)
         )
         if updated.rowcount == 0:
             self.conn.execute(
-                insert(journal_sequences).values(journal=journal, fiscal_year=year, last_number=number)
+                insert(journal_sequences).values(
+                    journal=journal, fiscal_year=year, last_number=number
+                )
             )
 
     def journal_head(self, journal: str) -> str | None:
@@ -182,7 +228,9 @@ class SqlLedgerStore:
         return list(self.conn.execute(select(journals.c.code).order_by(journals.c.code)).scalars())
 
     def journal_state(self) -> dict[str, tuple[str, int]]:
-        rows = self.conn.execute(select(journals.c.code, journals.c.last_hash, journals.c.entry_count))
+        rows = self.conn.execute(
+            select(journals.c.code, journals.c.last_hash, journals.c.entry_count)
+        )
         return {code: (head, int(count)) for code, head, count in rows}
 
     # -- writing entries ----------------------------------------------------------------
@@ -201,9 +249,11 @@ class SqlLedgerStore:
             .values(state=EntryState.POSTED.value)
         )
 
-    def _executemany(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    def _executemany(
+        self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    ) -> None:
         marks = ", ".join([self._mark] * len(columns))
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         self.conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
 
     def _day(self, day: date) -> Any:
@@ -212,10 +262,24 @@ class SqlLedgerStore:
     def _entry_row(self, item: PreparedEntry, when: Any) -> tuple[Any, ...]:
         e = item.entry
         return (
-            item.id, e.journal, e.fiscal_year, e.number, self._day(e.date), e.narration,
-            e.payee, e.party, e.reference, json.dumps(list(e.tags)), json.dumps(list(e.links)),
-            json.dumps([list(kv) for kv in e.meta]), EntryState.DRAFT.value, e.reverses,
-            item.import_id, e.hash, e.previous_hash, when,
+            item.id,
+            e.journal,
+            e.fiscal_year,
+            e.number,
+            self._day(e.date),
+            e.narration,
+            e.payee,
+            e.party,
+            e.reference,
+            json.dumps(list(e.tags)),
+            json.dumps(list(e.links)),
+            json.dumps([list(kv) for kv in e.meta]),
+            EntryState.DRAFT.value,
+            e.reverses,
+            item.import_id,
+            e.hash,
+            e.previous_hash,
+            when,
         )
 
     def _posting_rows(self, item: PreparedEntry) -> Iterator[tuple[Any, ...]]:
@@ -224,9 +288,20 @@ class SqlLedgerStore:
             zip(item.entry.postings, item.minors, item.account_ids, strict=True)
         ):
             yield (
-                item.first_posting_id + line, item.id, line, account_id, p.commodity, amount,
-                p.weight_commodity, weight, p.conversion is not None,
-                *_conversion_cells(p.cost), *_conversion_cells(p.price), p.party, p.memo, day,
+                item.first_posting_id + line,
+                item.id,
+                line,
+                account_id,
+                p.commodity,
+                amount,
+                p.weight_commodity,
+                weight,
+                p.conversion is not None,
+                *_conversion_cells(p.cost),
+                *_conversion_cells(p.price),
+                p.party,
+                p.memo,
+                day,
             )
 
     def add_balance_deltas(self, deltas: dict[BalanceKey, tuple[int, int]]) -> None:
@@ -284,7 +359,8 @@ class SqlLedgerStore:
         scales = self.scales()
         names = {i: a.name for a_name, (i, a) in self.accounts().items() if a_name}
         e, p = journal_entries.c, postings.c
-        order = (e.date, e.id) if by_date else (e.journal, e.fiscal_year, e.number, e.id)
+        # The chain runs in posting order, which is id order within a journal.
+        order = (e.date, e.id) if by_date else (e.journal, e.id)
         stmt = (
             select(journal_entries, *[c.label(f"p_{c.name}") for c in postings.c])
             .select_from(journal_entries.outerjoin(postings, p.entry_id == e.id))
@@ -293,7 +369,7 @@ class SqlLedgerStore:
         )
         current: Any = None
         lines: list[Posting] = []
-        for row in self.conn.execution_options(yield_per=5000).execute(stmt):
+        for row in self.conn.execute(stmt.execution_options(yield_per=5000)):
             if current is None or row.id != current.id:
                 if current is not None:
                     yield _entry(current, lines)
@@ -334,7 +410,11 @@ class SqlLedgerStore:
         negative = func.sum(_case_negative(p.amount_minor))
         stmt = (
             select(a.name, p.commodity, period.label("period"), positive, negative)
-            .select_from(postings.join(accounts, a.id == p.account_id).join(journal_entries, e.id == p.entry_id))
+            .select_from(
+                postings.join(accounts, a.id == p.account_id).join(
+                    journal_entries, e.id == p.entry_id
+                )
+            )
             .where(e.state != EntryState.DRAFT.value)
             .group_by(a.name, p.commodity, "period")
         )
@@ -348,10 +428,16 @@ class SqlLedgerStore:
         p, a, e = postings.c, accounts.c, journal_entries.c
         stmt = (
             select(
-                a.name, p.commodity,
-                func.sum(_case_positive(p.amount_minor)), func.sum(_case_negative(p.amount_minor)),
+                a.name,
+                p.commodity,
+                func.sum(_case_positive(p.amount_minor)),
+                func.sum(_case_negative(p.amount_minor)),
             )
-            .select_from(journal_entries.join(postings, p.entry_id == e.id).join(accounts, a.id == p.account_id))
+            .select_from(
+                journal_entries.join(postings, p.entry_id == e.id).join(
+                    accounts, a.id == p.account_id
+                )
+            )
             .where(e.date >= start, e.date <= end, e.state != EntryState.DRAFT.value)
             .group_by(a.name, p.commodity)
         )
@@ -362,9 +448,22 @@ class SqlLedgerStore:
     ) -> list[LedgerPostingRow]:
         p, a, e = postings.c, accounts.c, journal_entries.c
         stmt = (
-            select(e.date, e.id, e.journal, e.fiscal_year, e.number, e.narration, a.name,
-                   p.commodity, p.amount_minor)
-            .select_from(postings.join(accounts, a.id == p.account_id).join(journal_entries, e.id == p.entry_id))
+            select(
+                e.date,
+                e.id,
+                e.journal,
+                e.fiscal_year,
+                e.number,
+                e.narration,
+                a.name,
+                p.commodity,
+                p.amount_minor,
+            )
+            .select_from(
+                postings.join(accounts, a.id == p.account_id).join(
+                    journal_entries, e.id == p.entry_id
+                )
+            )
             .where(or_(a.name == account, a.name.startswith(account + ":")))
             .where(e.state != EntryState.DRAFT.value)
             .order_by(p.date, e.id, p.line_no)

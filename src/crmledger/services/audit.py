@@ -86,7 +86,9 @@ def _verify_journal(
         previous, last_ref = entry.hash or "", ref
     if head is not None and head[0] != previous:
         return AuditFinding(
-            journal, last_ref, "journal head does not match the last entry: entries after it "
+            journal,
+            last_ref,
+            "journal head does not match the last entry: entries after it "
             "were removed or the head was altered",
         )
     return None
@@ -114,14 +116,21 @@ def _check_entry(
 
 
 def _verify_balances(store: LedgerStore) -> list[AuditFinding]:
-    stored = {(r.account, r.commodity): (r.debit_minor, r.credit_minor) for r in store.stored_balance_rows()}
-    actual = {(r.account, r.commodity): (r.debit_minor, r.credit_minor) for r in store.recompute_balances()}
+    stored = {
+        (r.account, r.commodity): (r.debit_minor, r.credit_minor)
+        for r in store.stored_balance_rows()
+    }
+    actual = {
+        (r.account, r.commodity): (r.debit_minor, r.credit_minor)
+        for r in store.recompute_balances()
+    }
     if stored == actual:
         return []
     key = sorted(set(stored) ^ set(actual) | {k for k in stored if stored[k] != actual.get(k)})[0]
     return [
         AuditFinding(
-            "*", f"balance {key[0]} {key[1]}",
+            "*",
+            f"balance {key[0]} {key[1]}",
             f"running balance {stored.get(key)} differs from recomputation {actual.get(key)}",
         )
     ]

@@ -81,9 +81,10 @@ class ImportService:
                 return ImportResult(parsed.source, fingerprint, 0, 0, True, tuple(parsed.skipped))
             if found is None:
                 _declare(uow.ledger, parsed)
-                import_id, done = uow.ledger.start_import(
-                    fingerprint, parsed.source, kind, self._clock.now()
-                ), 0
+                import_id, done = (
+                    uow.ledger.start_import(fingerprint, parsed.source, kind, self._clock.now()),
+                    0,
+                )
                 if len(batches) > 1:  # prove every batch valid before the first commits
                     _raise_problems(uow.ledger, parsed, entries, opener, post=None)
                     uow.commit()
@@ -93,20 +94,30 @@ class ImportService:
                 self._post(uow.ledger, parsed, entries, import_id, opener, progress, 0)
                 uow.ledger.progress_import(import_id, 1, len(entries), True)
                 uow.commit()
-                return ImportResult(parsed.source, fingerprint, len(entries), 1, False,
-                                    tuple(parsed.skipped))
+                return ImportResult(
+                    parsed.source, fingerprint, len(entries), 1, False, tuple(parsed.skipped)
+                )
         posted = sum(len(b) for b in batches[:done])
         for number in range(done, len(batches)):
             with self._uow() as uow:
-                self._post(uow.ledger, parsed, batches[number], import_id, opener, progress, posted,
-                           check_assertions=number == len(batches) - 1)
+                self._post(
+                    uow.ledger,
+                    parsed,
+                    batches[number],
+                    import_id,
+                    opener,
+                    progress,
+                    posted,
+                    check_assertions=number == len(batches) - 1,
+                )
                 posted += len(batches[number])
                 uow.ledger.progress_import(
                     import_id, number + 1, len(batches[number]), number == len(batches) - 1
                 )
                 uow.commit()
-        return ImportResult(parsed.source, fingerprint, posted, len(batches), False,
-                            tuple(parsed.skipped))
+        return ImportResult(
+            parsed.source, fingerprint, posted, len(batches), False, tuple(parsed.skipped)
+        )
 
     def _post(
         self,
@@ -120,8 +131,13 @@ class ImportService:
         check_assertions: bool = True,
     ) -> None:
         def post(chunk: Sequence[SourceEntry], position: int) -> None:
-            post_batch(store, [s.entry for s in chunk], self._clock.now(),
-                       import_id=import_id, open_account=opener)
+            post_batch(
+                store,
+                [s.entry for s in chunk],
+                self._clock.now(),
+                import_id=import_id,
+                open_account=opener,
+            )
             if progress is not None:
                 progress(offset + position + len(chunk), len(parsed.entries))
 
@@ -209,7 +225,9 @@ def _check_assertion(
     if total == assertion.amount:
         return None
     return Problem(
-        source, assertion.line, "balance",
+        source,
+        assertion.line,
+        "balance",
         f"{assertion.account} holds {total} {assertion.commodity} on {day.isoformat()}, "
         f"the file asserts {assertion.amount}",
     )

@@ -110,7 +110,9 @@ class LedgerService:
         with self._uow() as uow:
             add_iso_commodities(uow.ledger, entries)
             refs = post_batch(
-                uow.ledger, entries, self._clock.now(),
+                uow.ledger,
+                entries,
+                self._clock.now(),
                 open_account=Account if open_accounts else None,
             )
             uow.commit()
@@ -134,7 +136,9 @@ class LedgerService:
             raise NotFoundError(f"no entry {reference}")
         return found
 
-    def reverse(self, entry_id: int, on: date | None = None, narration: str | None = None) -> PostedRef:
+    def reverse(
+        self, entry_id: int, on: date | None = None, narration: str | None = None
+    ) -> PostedRef:
         """Post the reversal of a posted entry, dated ``on`` (default: today)."""
         with self._uow() as uow:
             store = uow.ledger
@@ -145,7 +149,8 @@ class LedgerService:
                     f"entry {entry_id} is {original.state.value}; only posted entries reverse"
                 )
             [ref] = post_batch(
-                store, [reversal_of(original, on or self._clock.today(), narration)],
+                store,
+                [reversal_of(original, on or self._clock.today(), narration)],
                 self._clock.now(),
             )
             store.mark_reversed(entry_id, ref.id)

@@ -120,10 +120,15 @@ def post_batch(
             heads[draft.journal] = store.journal_head(draft.journal) or GENESIS
         numbers[key] += 1
         entry = replace(
-            draft, id=first_entry + offset, number=numbers[key], state=EntryState.POSTED,
+            draft,
+            id=first_entry + offset,
+            number=numbers[key],
+            state=EntryState.POSTED,
             previous_hash=heads[draft.journal],
         )
-        entry = replace(entry, hash=chain_hash(canonical_record(entry, scales, heads[entry.journal])))
+        entry = replace(
+            entry, hash=chain_hash(canonical_record(entry, scales, heads[entry.journal]))
+        )
         assert entry.hash is not None
         heads[entry.journal] = entry.hash
         counts[entry.journal] = counts.get(entry.journal, 0) + 1

@@ -58,14 +58,21 @@ class ReportService:
                     before += store.turnover_between(month_start, start - timedelta(days=1))
                 for row in before:
                     if row.account == account or row.account.startswith(account + ":"):
-                        value = from_minor(row.debit_minor - row.credit_minor, scales[row.commodity])
+                        value = from_minor(
+                            row.debit_minor - row.credit_minor, scales[row.commodity]
+                        )
                         opening[row.commodity] = opening.get(row.commodity, Decimal(0)) + value
             postings = store.account_postings(account, start, end)
         lines = running_lines(
             opening,
             (
-                (p.date, p.entry_ref, p.narration, p.commodity,
-                 from_minor(p.amount_minor, scales[p.commodity]))
+                (
+                    p.date,
+                    p.entry_ref,
+                    p.narration,
+                    p.commodity,
+                    from_minor(p.amount_minor, scales[p.commodity]),
+                )
                 for p in postings
             ),
         )
@@ -79,7 +86,9 @@ def _sum_rows(rows: list[BalanceRow], scales: dict[str, int]) -> list[TrialBalan
         sums[(row.account, row.commodity)] = (debit + row.debit_minor, credit + row.credit_minor)
     return [
         TrialBalanceRow(
-            account, commodity, from_minor(debit, scales[commodity]),
+            account,
+            commodity,
+            from_minor(debit, scales[commodity]),
             from_minor(credit, scales[commodity]),
         )
         for (account, commodity), (debit, credit) in sums.items()

@@ -20,8 +20,21 @@ branch_labels = None
 depends_on = None
 
 _HASHED = (
-    "id", "journal", "fiscal_year", "number", "date", "narration", "payee", "party",
-    "reference", "tags", "links", "meta", "reverses_id", "hash", "previous_hash",
+    "id",
+    "journal",
+    "fiscal_year",
+    "number",
+    "date",
+    "narration",
+    "payee",
+    "party",
+    "reference",
+    "tags",
+    "links",
+    "meta",
+    "reverses_id",
+    "hash",
+    "previous_hash",
 )
 _CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _HASHED)
 _PG_CHANGED = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _HASHED)
@@ -57,8 +70,9 @@ SQLITE = [
         OR EXISTS ({_UNBALANCED.format(id="NEW.id")}))
     BEGIN SELECT RAISE(ABORT, 'ledger: entry does not balance'); END""",
     f"""CREATE TRIGGER je_post_gapless BEFORE UPDATE OF state ON journal_entries
-    WHEN OLD.state = 'draft' AND NEW.state <> 'draft' AND ({_NOT_NEXT.format(
-        number="NEW.number", journal="NEW.journal", year="NEW.fiscal_year")})
+    WHEN OLD.state = 'draft' AND NEW.state <> 'draft' AND ({
+        _NOT_NEXT.format(number="NEW.number", journal="NEW.journal", year="NEW.fiscal_year")
+    })
     BEGIN SELECT RAISE(ABORT, 'ledger: entry number is not the next in its sequence'); END""",
     """CREATE TRIGGER je_no_delete BEFORE DELETE ON journal_entries
     WHEN OLD.state <> 'draft'
@@ -169,8 +183,14 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS ledger_posting_guard()")
         return
     for name in (
-        "je_insert_guard", "je_immutable", "je_draft_lock", "je_post_balanced",
-        "je_post_gapless", "je_no_delete", "po_insert_guard", "po_update_guard",
+        "je_insert_guard",
+        "je_immutable",
+        "je_draft_lock",
+        "je_post_balanced",
+        "je_post_gapless",
+        "je_no_delete",
+        "po_insert_guard",
+        "po_update_guard",
         "po_delete_guard",
     ):
         op.execute(f"DROP TRIGGER IF EXISTS {name}")

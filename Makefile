@@ -1,0 +1,48 @@
+# crmledger: `make demo` sets up and runs the demo; `make test` runs every gate and test.
+UV      ?= uv
+VENV    := .venv
+BIN     := $(VENV)/bin
+PY      := $(BIN)/python
+DEMO_DB ?= sqlite:///demo.db
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+BENCH_SIZES ?= 10000,100000
+
+.PHONY: demo test lint typecheck contracts unit bench env clean
+
+$(BIN)/crmledger: pyproject.toml uv.lock
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
+	$(UV) sync --frozen --all-extras
+	@touch $@
+
+env: $(BIN)/crmledger
+
+demo: env
+	rm -f demo.db demo.db-wal demo.db-shm
+	$(BIN)/crmledger --db $(DEMO_DB) init --chart default --base-currency EUR
+	$(PY) -m crmledger.demo --db $(DEMO_DB)
+	$(BIN)/crmledger --db $(DEMO_DB) report trial-balance
+	$(BIN)/crmledger --db $(DEMO_DB) audit verify
+	@echo "Serving on http://$(HOST):$(PORT)/api/v1/status  (Ctrl-C to stop)"
+	$(BIN)/crmledger --db $(DEMO_DB) serve --host $(HOST) --port $(PORT)
+
+lint: env
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: env
+	$(BIN)/mypy
+
+contracts: env
+	$(BIN)/lint-imports
+
+unit: env
+	$(BIN)/pytest -n 2 -q
+
+test: lint typecheck contracts unit
+
+bench: env
+	$(PY) -m benchmarks.run --sizes $(BENCH_SIZES)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo.db* bench-data

@@ -1,0 +1,85 @@
+"""Shared fixtures: a fresh book on SQLite and on PostgreSQL for every database test.
+
+The PostgreSQL run uses ``CRMLEDGER_TEST_POSTGRES_URL`` (CI always sets it); each test gets
+its own schema so tests can run in parallel. Without the URL the PostgreSQL variants are
+skipped with that reason shown.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from crmledger.bootstrap import App, build, migrate
+from crmledger.config import Settings
+from crmledger.core.chart import chart
+
+POSTGRES_URL = os.environ.get("CRMLEDGER_TEST_POSTGRES_URL", "")
+
+
+class FixedClock:
+    """A clock that says what the test wants."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def today(self) -> date:
+        return self.current.date()
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).set(
+        drivername="postgresql+psycopg", query={"options": f"-csearch_path={schema}"}
+    )
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database URL, once per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'book.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set CRMLEDGER_TEST_POSTGRES_URL")
+    yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The clock the app under test uses."""
+    return FixedClock()
+
+
+@pytest.fixture
+def app(db_url: str, clock: FixedClock) -> Iterator[App]:
+    """A migrated book with the default chart and EUR as base currency."""
+    application = build(Settings(database_url=db_url), clock)
+    migrate(application)
+    application.ledger.init_book(chart("default"), "EUR")
+    yield application
+    application.engine.dispose()

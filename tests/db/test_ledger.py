@@ -1,0 +1,197 @@
+"""Posting, numbering, reversal, locks and the database guards, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from crmledger.bootstrap import App
+from crmledger.core.entries import Conversion, JournalEntry, Posting
+from crmledger.core.errors import EntryStateError, PeriodLockedError
+from crmledger.persistence.tables import journal_entries, postings
+from crmledger.services.errors import EntriesRejectedError
+from tests.helpers import entry, sale
+
+
+def count(app: App, table: str) -> int:
+    with app.engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def test_posted_entries_get_gapless_numbers_per_journal_and_year(app: App) -> None:
+    refs = app.ledger.post([sale("2025-12-30", "10"), sale("2026-01-02", "20")])
+    refs += app.ledger.post([sale("2026-01-03", "30"), sale("2025-12-31", "5")])
+    assert [r.ref for r in refs] == ["GJ/2025/1", "GJ/2026/1", "GJ/2026/2", "GJ/2025/2"]
+    assert len({r.hash for r in refs}) == 4
+    assert app.audit.verify().ok
+
+
+def test_a_batch_is_all_or_nothing_and_names_every_bad_entry(app: App) -> None:
+    bad = entry("2026-01-05", "Unbalanced", ("Assets:Cash", "10"), ("Income:Other", "-9.99"))
+    excess = entry("2026-01-05", "Excess", ("Assets:Cash", "0.001"), ("Income:Other", "-0.001"))
+    with pytest.raises(EntriesRejectedError) as rejected:
+        app.ledger.post([sale("2026-01-01", "1"), bad, excess])
+    assert [r.index for r in rejected.value.rejections] == [1, 2]
+    assert rejected.value.rejections[0].error.field == "amount"
+    assert "more than 2 decimal" in str(rejected.value.rejections[1].error)
+    assert count(app, "journal_entries") == 0
+    assert count(app, "postings") == 0
+
+
+def test_unknown_account_is_refused_unless_opening_is_asked_for(app: App) -> None:
+    new = entry("2026-01-05", "Gift", ("Assets:Cash", "5"), ("Income:Gifts", "-5"))
+    with pytest.raises(EntriesRejectedError, match="unknown account 'Income:Gifts'"):
+        app.ledger.post([new])
+    app.ledger.post([new], open_accounts=True)
+    assert "Income:Gifts" in {a.name for a in app.ledger.accounts()}
+
+
+def test_conversion_balances_in_the_price_commodity(app: App) -> None:
+    fx = JournalEntry(
+        date=date(2026, 2, 1),
+        narration="Buy dollars",
+        postings=(
+            Posting("Assets:Bank:Savings", Decimal("100.00"), "USD",
+                    price=Conversion(Decimal("0.9150"), "EUR")),
+            Posting("Assets:Bank:Checking", Decimal("-91.50"), "EUR"),
+        ),
+    )
+    app.ledger.post([fx])
+    rows = {(r.account, r.commodity): r.balance for r in app.reports.trial_balance().rows}
+    assert rows[("Assets:Bank:Savings", "USD")] == Decimal("100.00")
+    assert rows[("Assets:Bank:Checking", "EUR")] == Decimal("-91.50")
+
+
+def test_reversal_cancels_and_marks_the_original(app: App) -> None:
+    [original] = app.ledger.post([sale("2026-03-01", "99.95")])
+    reversal = app.ledger.reverse(original.id, date(2026, 3, 2))
+    assert app.ledger.get(original.id).state.value == "reversed"
+    assert app.ledger.get(original.id).reversed_by == reversal.id
+    assert app.ledger.get(reversal.id).reverses == original.id
+    assert all(r.balance == 0 for r in app.reports.trial_balance().rows)
+    with pytest.raises(EntryStateError):
+        app.ledger.reverse(original.id, date(2026, 3, 3))
+    assert app.audit.verify().ok
+
+
+def test_lock_date_refuses_postings_and_reversals_on_or_before_it(app: App) -> None:
+    [early] = app.ledger.post([sale("2026-01-15", "10")])
+    app.ledger.lock_period(date(2026, 1, 31))
+    with pytest.raises(EntriesRejectedError) as rejected:
+        app.ledger.post([sale("2026-01-31", "10")])
+    assert isinstance(rejected.value.rejections[0].error, PeriodLockedError)
+    with pytest.raises(EntriesRejectedError):
+        app.ledger.reverse(early.id, date(2026, 1, 20))
+    app.ledger.reverse(early.id, date(2026, 2, 1))  # after the lock: allowed
+    with pytest.raises(PeriodLockedError):
+        app.ledger.lock_period(date(2025, 12, 31))  # locks only move forward
+
+
+def test_trial_balance_as_of_mid_month_and_month_end(app: App) -> None:
+    app.ledger.post([sale("2026-01-10", "10"), sale("2026-01-20", "20"), sale("2026-02-05", "40")])
+
+    def cash(as_of: date | None) -> Decimal:
+        tb = app.reports.trial_balance(as_of)
+        return sum((r.balance for r in tb.rows if r.account == "Assets:Cash"), Decimal(0))
+
+    assert cash(date(2026, 1, 9)) == 0
+    assert cash(date(2026, 1, 10)) == Decimal("10")
+    assert cash(date(2026, 1, 31)) == Decimal("30")
+    assert cash(date(2026, 2, 4)) == Decimal("30")
+    assert cash(None) == Decimal("70")
+    totals = app.reports.trial_balance().totals()
+    assert totals["EUR"].debit == totals["EUR"].credit == Decimal("70")
+
+
+def test_account_ledger_has_opening_and_running_balance(app: App) -> None:
+    app.ledger.post([sale("2026-01-10", "10"), sale("2026-01-20", "20"), sale("2026-02-05", "40")])
+    opening, lines = app.reports.account_ledger("Assets", date(2026, 1, 15), date(2026, 2, 28))
+    assert opening == {"EUR": Decimal("10.00")}
+    assert [(str(line.amount), str(line.balance)) for line in lines] == [
+        ("20.00", "30.00"), ("40.00", "70.00"),
+    ]
+
+
+# -- the database backs the rules up -------------------------------------------------------
+
+
+def _raw(app: App, sql: str) -> None:
+    with app.engine.begin() as conn:
+        conn.execute(text(sql))
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE journal_entries SET narration = 'edited' WHERE id = 1",
+        "UPDATE journal_entries SET date = '2026-01-02' WHERE id = 1",
+        "UPDATE journal_entries SET state = 'draft' WHERE id = 1",
+        "DELETE FROM journal_entries WHERE id = 1",
+        "UPDATE postings SET amount_minor = 1 WHERE entry_id = 1",
+        "DELETE FROM postings WHERE entry_id = 1",
+        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor, "
+        "weight_commodity, weight_minor, converted, memo, date) "
+        "SELECT 99, 1, 9, account_id, commodity, 0, commodity, 0, false, '', date "
+        "FROM postings WHERE entry_id = 1 AND line_no = 0",
+    ],
+)
+def test_raw_sql_cannot_change_a_posted_entry(app: App, sql: str) -> None:
+    app.ledger.post([sale("2026-01-01", "10")])
+    with pytest.raises((IntegrityError, DBAPIError)):
+        _raw(app, sql)
+    assert app.audit.verify().ok
+
+
+def test_raw_sql_cannot_post_an_unbalanced_entry(app: App) -> None:
+    app.ledger.post([sale("2026-01-01", "10")])
+    _raw(app, "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, "
+         "state, hash, tags, links, meta) VALUES (50, 'GJ', 2026, 2, '2026-01-02', 'x', 'draft', "
+         "'h', '[]', '[]', '[]')")
+    _raw(app, "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor, "
+         "weight_commodity, weight_minor, converted, memo, date) SELECT 50, 50, 0, account_id, "
+         "commodity, 5, commodity, 5, false, '', date FROM postings WHERE id = 1")
+    _raw(app, "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor, "
+         "weight_commodity, weight_minor, converted, memo, date) SELECT 51, 50, 1, account_id, "
+         "commodity, -4, commodity, -4, false, '', date FROM postings WHERE id = 2")
+    with pytest.raises((IntegrityError, DBAPIError), match="does not balance"):
+        _raw(app, "UPDATE journal_entries SET state = 'posted' WHERE id = 50")
+
+
+def test_raw_sql_cannot_skip_a_number(app: App) -> None:
+    app.ledger.post([sale("2026-01-01", "10")])
+    _raw(app, "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, "
+         "state, hash, tags, links, meta) VALUES (50, 'GJ', 2026, 3, '2026-01-02', 'x', 'draft', "
+         "'h', '[]', '[]', '[]')")
+    for line, amount in ((0, 5), (1, -5)):
+        _raw(app, "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, "
+             "amount_minor, weight_commodity, weight_minor, converted, memo, date) SELECT "
+             f"{50 + line}, 50, {line}, account_id, commodity, {amount}, commodity, {amount}, "
+             "false, '', date FROM postings WHERE id = 1")
+    with pytest.raises((IntegrityError, DBAPIError), match="next in its sequence"):
+        _raw(app, "UPDATE journal_entries SET state = 'posted' WHERE id = 50")
+
+
+def test_raw_sql_cannot_post_inside_the_locked_period(app: App) -> None:
+    app.ledger.lock_period(date(2026, 1, 31))
+    with pytest.raises((IntegrityError, DBAPIError), match="lock date"):
+        _raw(app, "INSERT INTO journal_entries (id, journal, fiscal_year, date, narration, "
+             "state, tags, links, meta) VALUES (50, 'GJ', 2026, '2026-01-02', 'x', 'draft', "
+             "'[]', '[]', '[]')")
+
+
+def test_running_balances_equal_a_full_recomputation(app: App) -> None:
+    app.ledger.post([sale(f"2026-{m:02d}-{d:02d}", f"{m}.{d:02d}") for m in range(1, 13)
+                     for d in (1, 15, 28)])
+    with app.engine.connect() as conn:
+        from crmledger.persistence.ledger_store import SqlLedgerStore
+
+        store = SqlLedgerStore(conn)
+        assert sorted(store.stored_balance_rows(), key=repr) == sorted(
+            store.recompute_balances(), key=repr
+        )
+        assert conn.execute(select(func.count()).select_from(postings)).scalar_one() == 72
+        assert conn.execute(select(func.count()).select_from(journal_entries)).scalar_one() == 36
