@@ -107,11 +107,12 @@ class JournalEntry:
     reverses: int | None = None
     reversed_by: int | None = None
     links: tuple[str, ...] = field(default=())
+    year: int | None = None
 
     @property
     def fiscal_year(self) -> int:
-        """The year whose sequence numbers this entry (calendar years)."""
-        return self.date.year
+        """The year whose sequence numbers this entry: as stored, else the calendar year."""
+        return self.date.year if self.year is None else self.year
 
 
 def check_shape(entry: JournalEntry) -> None:

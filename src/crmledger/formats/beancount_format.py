@@ -152,7 +152,7 @@ def read_beancount_string(text: str, source: str) -> ParsedFile:
 
 def _beancount_loader() -> Any:
     try:
-        from beancount import loader
+        from beancount import loader  # noqa: PLC0415 - beancount is an optional extra
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             "reading beancount files needs beancount: install crmledger[beancount]"
@@ -222,8 +222,8 @@ class _Reader:
             iso = iso_currency(code)
             scale = max(digits, iso.scale if iso else 0)
             if scale > MAX_SCALE:
-                self._problem(widest.get(code), "commodity", f"{code} needs {scale} decimal places, more "
-                              f"than {MAX_SCALE}; amounts with more than {MAX_SCALE} are refused")
+                reason = f"{code} needs {scale} decimal places, more than {MAX_SCALE}"
+                self._problem(widest.get(code), "commodity", f"{reason}; such amounts are refused")
                 scale = MAX_SCALE
             name = str((meta or {}).get("name") or (iso.name if iso else ""))
             try:
@@ -259,8 +259,9 @@ class _Reader:
         """Declarations are read in :meth:`_commodities`, with every other use."""
 
     def _on_pad(self, entry: Any) -> None:
-        self._skip(entry.meta, "directive", "pad: imported as the padding entry beancount "
-                   "generated")
+        self._skip(
+            entry.meta, "directive", "pad: imported as the padding entry beancount generated"
+        )
 
     def _on_other(self, entry: Any) -> None:
         kind = type(entry).__name__.lower()
@@ -278,8 +279,11 @@ class _Reader:
             BalanceAssertion(line, entry.date, entry.account, amount.number, amount.currency)
         )
         if entry.tolerance is not None:
-            self._skip(entry.meta, "tolerance", f"balance tolerance ~ {entry.tolerance} not "
-                       "imported: the exact amount is asserted")
+            self._skip(
+                entry.meta,
+                "tolerance",
+                f"balance tolerance ~ {entry.tolerance} not imported: the exact amount is asserted",
+            )
 
     def _on_transaction(self, txn: Any) -> None:
         if all(p.units is not None and p.units.number == 0 for p in txn.postings):
@@ -353,7 +357,7 @@ def _amounts(entry: Any) -> Iterable[tuple[str, Decimal | None]]:
 
 
 def _display_digits(dcontext: Any, currency: str) -> int:
-    from beancount.core.display_context import Precision
+    from beancount.core.display_context import Precision  # noqa: PLC0415 - optional extra
 
     context = dcontext.ccontexts.get(currency)
     digits = context.get_fractional(Precision.MAXIMUM) if context is not None else None
@@ -553,7 +557,10 @@ class _Book:
         dates = [e.date for e in entries] + [a.date for a in assertions]
         dates += [a.open_date for a in accounts if a.open_date]
         return cls(
-            commodities, accounts, entries, assertions,
+            commodities,
+            accounts,
+            entries,
+            assertions,
             currencies=beancount_currency_names(codes),
             account_names=_account_names([a.name for a in accounts]),
             scales=scales,
@@ -580,15 +587,15 @@ class _Book:
 
     def opens(self) -> list[str]:
         touched = _accounts_used(self.entries, self.assertions)
-        lines: list[tuple[date, str, list[str]]] = []
-        for account in self.accounts:
+        blocks: list[tuple[date, int, list[str]]] = []
+        for index, account in enumerate(self.accounts):
             when = account.open_date or touched.get(account.name) or self.first
             name = self.account_names[account.name]
             allowed = ",".join(self.currencies[c] for c in account.commodities)
             head = f"{when} open {name} {allowed}".rstrip()
             meta = [("code", account.code or ""), ("description", account.description)]
-            lines.append((when, name, [head, *_meta_lines(meta)]))
-        return [line for _, _, block in sorted(lines) for line in block]
+            blocks.append((when, index, [head, *_meta_lines(meta)]))
+        return [line for *_, block in sorted(blocks, key=lambda b: b[:2]) for line in block]
 
     def closes(self) -> list[str]:
         closed = sorted((a.close_date, a.name) for a in self.accounts if a.close_date)
@@ -622,8 +629,10 @@ class _Book:
         digits = max((len(n.partition(" ")[0]) for n in numbers), default=0)
         for posting, amount in zip(entry.postings, numbers, strict=True):
             number, _, code = amount.partition(" ")
-            lines += self.posting(posting, f"{self.account_names[posting.account]:<{width}}  "
-                                  f"{number:>{digits}} {code}")
+            lines += self.posting(
+                posting,
+                f"{self.account_names[posting.account]:<{width}}  {number:>{digits}} {code}",
+            )
         return lines
 
     def posting(self, posting: Posting, head: str) -> list[str]:

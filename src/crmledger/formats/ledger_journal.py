@@ -64,7 +64,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from crmledger.core.accounts import Account, account_type
 from crmledger.core.currencies import iso_codes, iso_currency
@@ -82,7 +82,8 @@ from crmledger.core.money import (
 # The common posting, `    Assets:Bank  -123.45 USD`, skips the general parser. The account
 # is single-space separated words; two spaces or a tab end it.
 _FAST_POSTING = re.compile(
-    r"[ \t]+([A-Z](?:[^\s;]|[ ](?=[^\s;]))*)(?:\t|[ ]{2})[ \t]*(-?\d+(?:\.\d+)?)[ ]([A-Z]{1,24})[ \t]*"
+    r"[ \t]+([A-Z](?:[^\s;]|[ ](?=[^\s;]))*)"  # account
+    r"(?:\t|[ ]{2})[ \t]*(-?\d+(?:\.\d+)?)[ ]([A-Z]{1,24})[ \t]*"  # amount, commodity
 )
 _DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")
 _ACCOUNT_END = re.compile(r"\t|[ ]{2}")
@@ -93,14 +94,16 @@ _AMOUNT = re.compile(
     (?:[ ]*(?P<suffix>{_COMMODITY_CHARS}))?""",
     re.VERBOSE,
 )
+_QUOTED = re.compile(r'"[^"]*"')
 _LEDGER_TAGS = re.compile(r"(?::[^\s:]+)+:")
 _TAG = re.compile(r"[^\s:,;]+:(?:\s|$)")
 _TAG_SEPARATOR = re.compile(r",\s*(?=[^\s:,;]+:(?:\s|$))")
 _TAG_NAME = re.compile(r"[^\s:,;]+")
-_SKIPPED = frozenset(
+_SKIPPED_WORDS = (
     "P include alias year Y D apply end payee tag N A C bucket define def assert check expr "
-    "value decimal-mark capture eval python import i o I O b h".split()
+    "value decimal-mark capture eval python import i o I O b h"
 )
+_SKIPPED = frozenset(_SKIPPED_WORDS.split())
 _ISO = frozenset(iso_codes())
 _SYMBOLS = frozenset("$€£¥")
 _NONE, _TXN, _ACCOUNT, _COMMODITY, _SKIP, _COMMENT = range(6)
@@ -121,12 +124,12 @@ def read_ledger(text: str, source: str, strict: bool = False) -> ParsedFile:
     return _Reader(source, strict).run(text)
 
 
-class _Bad(Exception):
+class _LineError(Exception):
     """A line the reader refuses: the :class:`Problem` field and reason."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, kind: str, reason: str) -> None:
         super().__init__(reason)
-        self.field = field
+        self.field = kind
         self.reason = reason
 
 
@@ -139,7 +142,7 @@ class _Elided:
 @dataclass(slots=True)
 class _Txn:
     line: int
-    date: date = date.min
+    day: date = date.min
     payee: str | None = None
     narration: str = ""
     reference: str | None = None
@@ -256,8 +259,8 @@ class _Reader:
             kind = "periodic" if first == "~" else "automated"
             self._skip(lineno, "directive", f"{kind} transaction not imported")
         else:
-            word, _, rest = line.partition(" ")
-            self._directive(lineno, word.rstrip("\t"), rest.strip())
+            word, *rest = line.split(None, 1)
+            self._directive(lineno, word, rest[0].strip() if rest else "")
 
     def _directive(self, lineno: int, word: str, rest: str) -> None:
         if word == "account":
@@ -331,12 +334,12 @@ class _Reader:
         text, _, comment = rest.partition(";")
         text = text.strip()
         try:
-            if any(char.isdigit() for char in text):
+            if any(char.isdigit() for char in _QUOTED.sub("", text)):
                 _, code, places = _parse_amount(text)
                 scale: int | None = places
             else:
                 code, scale = _commodity_code(text), None
-        except _Bad as bad:
+        except _LineError as bad:
             self._problem(lineno, "commodity", bad.reason)
             self.block = _SKIP
             return
@@ -358,7 +361,7 @@ class _Reader:
         elif keyword == "format":
             try:
                 _, format_code, places = _parse_amount(value.partition(";")[0].strip())
-            except _Bad as bad:
+            except _LineError as bad:
                 self._problem(lineno, "commodity", f"format: {bad.reason}")
                 return
             if format_code != code:
@@ -375,7 +378,7 @@ class _Reader:
         self.block = _TXN
         try:
             _parse_header(line, txn)
-        except _Bad as bad:
+        except _LineError as bad:
             self._refuse(txn, lineno, bad.field, bad.reason)
 
     def _indented_in_txn(self, txn: _Txn, lineno: int, line: str) -> None:
@@ -387,24 +390,24 @@ class _Reader:
         else:
             try:
                 self._posting(txn, lineno, body)
-            except _Bad as bad:
+            except _LineError as bad:
                 self._refuse(txn, lineno, bad.field, bad.reason)
 
     def _posting(self, txn: _Txn, lineno: int, body: str) -> None:
         if body[0] in "*!" and body[1:2] in (" ", "\t"):
             body = body[1:].lstrip()
         if body[0] in "([":
-            raise _Bad("account", "virtual postings are not supported")
+            raise _LineError("account", "virtual postings are not supported")
         body, _, memo = body.partition(";")
         account, rest = _split_account(body)
         reason = self.account_reasons.get(account)
         if reason is None:
             reason = self._account_reason(account)
         if reason:
-            raise _Bad("account", reason)
+            raise _LineError("account", reason)
         parts = _split_parts(rest)
         if not parts.amount:
-            self._elided(txn, account, memo.strip(), parts)
+            self._elided(txn, lineno, account, memo.strip(), parts)
             return
         number, code = self._amount(parts.amount, lineno, "amount", self.places)
         cost = self._conversion(parts.cost, parts.cost_total, lineno)
@@ -416,25 +419,25 @@ class _Reader:
             self._assertion(txn, lineno, account, parts.assertion)
         txn.postings.append(Posting(account, number, code, cost, price, memo=memo.strip()))
 
-    def _elided(self, txn: _Txn, account: str, memo: str, parts: _Parts) -> None:
+    def _elided(self, txn: _Txn, lineno: int, account: str, memo: str, parts: _Parts) -> None:
         if parts.cost is not None or parts.price is not None:
-            raise _Bad("amount", "a posting without an amount cannot carry a cost or price")
+            raise _LineError("amount", "a posting without an amount cannot carry a cost or price")
         if parts.assertion is not None:
-            raise _Bad("amount", "balance assignments (only '= AMOUNT') are not supported")
+            raise _LineError("amount", "balance assignments (only '= AMOUNT') are not supported")
         if txn.elided >= 0:
-            raise _Bad("posting", "only one posting per transaction may omit its amount")
+            raise _LineError("posting", "only one posting per transaction may omit its amount")
         if self.strict:
-            self._check_declared(txn, txn.line, account, ())
+            self._check_declared(txn, lineno, account, ())
         txn.elided = len(txn.postings)
         txn.postings.append(_Elided(account, memo))
 
     def _amount(
-        self, text: str, lineno: int, field: str, places_seen: dict[str, int]
+        self, text: str, lineno: int, kind: str, places_seen: dict[str, int]
     ) -> tuple[Decimal, str]:
         try:
             number, code, places = _parse_amount(text)
-        except _Bad as bad:
-            raise _Bad(field if bad.field == "amount" else bad.field, bad.reason) from None
+        except _LineError as bad:
+            raise _LineError(kind if bad.field == "amount" else bad.field, bad.reason) from None
         if places > places_seen.get(code, -1):
             places_seen[code] = places
         self.first_use.setdefault(code, lineno)
@@ -448,7 +451,10 @@ class _Reader:
 
     def _assertion(self, txn: _Txn, lineno: int, account: str, text: str) -> None:
         number, code = self._amount(text, lineno, "amount", self.places)
-        day = txn.date + _ONE_DAY
+        try:
+            day = txn.day + _ONE_DAY
+        except OverflowError:
+            raise _LineError("date", "a balance assertion needs a date before 9999-12-31") from None
         txn.assertions.append(BalanceAssertion(lineno, day, account, number, code))
 
     def _end_txn(self, txn: _Txn, eof: bool) -> None:
@@ -461,14 +467,14 @@ class _Reader:
                 reason = "transaction at the end of the file has no postings (truncated file?)"
             self._problem(txn.line, "entry", reason)
             return
-        postings = self._fill(txn) if txn.elided >= 0 else txn.postings
+        postings = self._fill(txn) if txn.elided >= 0 else cast("list[Posting]", txn.postings)
         entry = JournalEntry(
-            date=txn.date,
+            date=txn.day,
             narration=txn.narration,
-            postings=tuple(postings),  # type: ignore[arg-type]  # no _Elided is left
+            postings=tuple(postings),
             payee=txn.payee,
             reference=txn.reference,
-            tags=tuple(dict.fromkeys(txn.tags)),
+            tags=tuple(dict.fromkeys(txn.tags)) if txn.tags else (),
             meta=tuple(txn.meta),
         )
         self.parsed.entries.append(SourceEntry(txn.line, entry))
@@ -484,7 +490,7 @@ class _Reader:
         open_sums = [(code, total) for code, total in sums.items() if total] or list(sums.items())
         fills = [
             Posting(elided.account, -total, code, memo="" if i else elided.memo)
-            for i, (code, total) in enumerate(open_sums[: len(open_sums)])
+            for i, (code, total) in enumerate(open_sums)
         ]
         self.filled.append((len(self.parsed.entries), txn.elided, len(fills)))
         return known[: txn.elided] + fills + known[txn.elided :]
@@ -594,7 +600,7 @@ def _parse_header(line: str, txn: _Txn) -> None:
         token, _, more = token.partition("\t")
         rest = f"{more} {rest}"
     day, _, aux = token.partition("=")
-    txn.date = _parse_date(day)
+    txn.day = _parse_date(day)
     description, _, comment = rest.partition(";")
     description = description.strip()
     if description[:1] in ("*", "!"):
@@ -618,11 +624,13 @@ def _parse_header(line: str, txn: _Txn) -> None:
 def _parse_date(text: str) -> date:
     match = _DATE.fullmatch(text)
     if match is None:
-        raise _Bad("date", f"malformed date {text!r}; use YYYY-MM-DD, YYYY/MM/DD or YYYY.MM.DD")
+        raise _LineError(
+            "date", f"malformed date {text!r}; use YYYY-MM-DD, YYYY/MM/DD or YYYY.MM.DD"
+        )
     try:
         return date(int(match[1]), int(match[3]), int(match[4]))
     except ValueError as err:
-        raise _Bad("date", f"invalid date {text!r}: {err}") from None
+        raise _LineError("date", f"invalid date {text!r}: {err}") from None
 
 
 def _add_comment(txn: _Txn, text: str) -> None:
@@ -679,7 +687,7 @@ def _split_parts(text: str) -> _Parts:
     if equals >= 0:
         assertion = text[equals + 1 :].removeprefix("=")
         if assertion.startswith("*"):
-            raise _Bad("amount", "sub-account-inclusive balance assertions are not supported")
+            raise _LineError("amount", "sub-account-inclusive balance assertions are not supported")
         parts.assertion = assertion.strip()
         text = text[:equals]
     at = text.find("@", close + 1)
@@ -693,8 +701,10 @@ def _split_parts(text: str) -> _Parts:
         opening, closing = ("{{", "}}") if parts.cost_total else ("{", "}")
         end = text.find(closing, brace)
         if end < 0 or text[end + len(closing) :].strip():
-            raise _Bad("amount", f"cannot parse cost in {text.strip()!r} (lot dates and notes "
-                       "are not supported)")
+            raise _LineError(
+                "amount",
+                f"cannot parse cost in {text.strip()!r} (lot dates and notes are not supported)",
+            )
         parts.cost = text[brace + len(opening) : end].strip().removeprefix("=").strip()
         text = text[:brace]
     parts.amount = text.strip()
@@ -705,14 +715,16 @@ def _parse_amount(text: str) -> tuple[Decimal, str, int]:
     """``-$1,000.50`` / ``10 EUR`` / ``3 "VBM-X"`` → number, commodity, decimal places."""
     match = _AMOUNT.fullmatch(text)
     if match is None:
-        raise _Bad("amount", f"cannot parse amount {text!r} (decimal point '.', thousands ',')")
+        raise _LineError(
+            "amount", f"cannot parse amount {text!r} (decimal point '.', thousands ',')"
+        )
     sign1, prefix, sign2, digits, suffix = match.groups()
     if prefix is None and suffix is None:
-        raise _Bad("commodity", f"amount {text!r} has no commodity")
+        raise _LineError("commodity", f"amount {text!r} has no commodity")
     if prefix is not None and suffix is not None:
-        raise _Bad("amount", f"amount {text!r} has two commodities")
+        raise _LineError("amount", f"amount {text!r} has two commodities")
     if sign1 and sign2:
-        raise _Bad("amount", f"amount {text!r} has two signs")
+        raise _LineError("amount", f"amount {text!r} has two signs")
     code = _commodity_code(prefix or suffix)
     digits = digits.replace(",", "")
     number = Decimal(digits)
@@ -727,7 +739,7 @@ def _commodity_code(text: str) -> str:
     try:
         return validate_commodity_code(code)
     except LedgerError as err:
-        raise _Bad("commodity", str(err)) from None
+        raise _LineError("commodity", str(err)) from None
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -791,8 +803,8 @@ def _entry_text(entry: JournalEntry, scales: dict[str, int]) -> str:
     for key, value in entry.meta:
         if key == "status" and value in ("*", "!"):
             continue
-        value = _one_line(value, f"meta {key!r}")
-        lines.append(f"    ; {value}" if key == "comment" else f"    ; {_tag_name(key)}: {value}")
+        text = _one_line(value, f"meta {key!r}")
+        lines.append(f"    ; {text}" if key == "comment" else f"    ; {_tag_name(key)}: {text}")
     lines.extend(_posting_text(posting, scales) for posting in entry.postings)
     return "\n".join(lines) + "\n"
 

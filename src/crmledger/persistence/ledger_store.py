@@ -539,6 +539,7 @@ def _entry(row: Any, lines: list[Posting]) -> JournalEntry:
         id=row.id,
         journal=row.journal,
         number=row.number,
+        year=row.fiscal_year,
         date=row.date,
         narration=row.narration,
         payee=row.payee,

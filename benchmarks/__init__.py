@@ -1,0 +1,1 @@
+"""Benchmarks: crmledger against ledger-cli, hledger and beancount on the same books."""
