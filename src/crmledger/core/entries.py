@@ -16,6 +16,7 @@ price can cause (the same tolerance ledger-cli and beancount apply).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -24,6 +25,8 @@ from enum import StrEnum
 
 from crmledger.core.errors import InvalidEntryError, UnbalancedEntryError, UnknownCommodityError
 from crmledger.core.money import quantize, to_minor
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class EntryState(StrEnum):
@@ -123,6 +126,11 @@ def check_shape(entry: JournalEntry) -> None:
         raise InvalidEntryError(f"journal code {entry.journal!r} must be alphanumeric")
     if all(p.amount == 0 for p in entry.postings):
         raise InvalidEntryError("an entry needs at least one non-zero posting")
+    texts = (entry.narration, entry.payee or "", entry.reference or "", *entry.tags)
+    if any(_CONTROL.search(t) for t in texts):
+        raise InvalidEntryError(
+            "narration, payee, reference and tags must not hold control characters"
+        )
 
 
 def weights_minor(posting: Posting, scales: Mapping[str, int]) -> tuple[int, int]:

@@ -291,7 +291,7 @@ class _Reader:
             return
         try:
             entry = _journal_entry(txn, self.scales)
-        except LedgerError as exc:
+        except (LedgerError, ArithmeticError) as exc:  # ArithmeticError: decimal overflow
             self._problem(txn.meta, _field_of(exc), str(exc))
             return
         self.parsed.entries.append(SourceEntry(self._where(txn.meta)[1], entry))
@@ -453,7 +453,7 @@ def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _field_of(exc: LedgerError) -> str:
+def _field_of(exc: Exception) -> str:
     if isinstance(exc, InvalidAccountNameError):
         return "account"
     if isinstance(exc, ExcessPrecisionError):

@@ -1,0 +1,157 @@
+"""Importing entries CSV: atomic, idempotent, resumable, and every problem named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from crmledger.bootstrap import App
+from crmledger.cli.main import app as cli
+from crmledger.services.errors import ImportRejectedError
+from crmledger.services.imports import file_fingerprint
+
+GOOD = """entry,date,account,amount,commodity,description,payee
+1,2026-01-05,Assets:Bank:Checking,-120.00,EUR,Office chairs,Chairs Ltd
+1,2026-01-05,Expenses:Office,120.00,EUR,Office chairs,Chairs Ltd
+2,2026-01-06,Assets:Receivables:Customers,500,EUR,Consulting,
+2,2026-01-06,Income:Sales:Services,-500,EUR,Consulting,
+3,2026-01-07,Assets:Bank:Checking,1000,JPY,Yen,
+3,2026-01-07,Income:Other,-1000,JPY,Yen,
+"""
+
+
+def write(tmp_path: Path, body: str, name: str = "entries.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def rows(app: App) -> int:
+    with app.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM postings")).scalar_one())
+
+
+def run_import(app: App, path: Path, batch: int | None = None, strict: bool = False) -> int:
+    parsed = app.readers["entries"](path, strict)
+    result = app.imports.import_parsed(
+        parsed, fingerprint=file_fingerprint(path), kind="entries", batch_size=batch,
+        strict=strict,
+    )
+    return result.entries
+
+
+def problems_of(app: App, path: Path, strict: bool = False) -> list[str]:
+    with pytest.raises(ImportRejectedError) as rejected:
+        run_import(app, path, strict=strict)
+    assert rows(app) == 0
+    return [str(p) for p in rejected.value.problems]
+
+
+def test_good_file_imports_and_balances(app: App, tmp_path: Path) -> None:
+    assert run_import(app, write(tmp_path, GOOD)) == 3
+    totals = app.reports.trial_balance().totals()
+    assert set(totals) == {"EUR", "JPY"}
+    assert all(t.balance == 0 for t in totals.values())
+
+
+def test_second_import_of_the_same_file_changes_nothing(app: App, tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    run_import(app, path)
+    before = rows(app)
+    again = app.imports.import_parsed(
+        app.readers["entries"](path, False), fingerprint=file_fingerprint(path), kind="entries"
+    )
+    assert again.already_imported
+    assert rows(app) == before
+
+
+COUNTER = "9,2026-02-01,Income:Other,-1,EUR,x,\n"
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        ("9,2026-02-30,Assets:Cash,1,EUR,x,\n" + COUNTER, ":8: date: '2026-02-30' is not"),
+        ("9,2026-02-01,Assets:Cash,1,XYZ,x,\n" + COUNTER, ":8: commodity: unknown commodity"),
+        ("9,2026-02-01,Assets:Cash,1.001,EUR,x,\n" + COUNTER, ":8: amount: 1.001 EUR has more"),
+        (COUNTER + "9,2026-02-01,Assets:Cash,abc,EUR,x,\n", ":9: amount: 'abc' is not a number"),
+        ("9,2026-02-01,Cash,1,EUR,x,\n" + COUNTER, ":8: account: account 'Cash' must start"),
+        (COUNTER + "9,2026-02-01,Assets:Cash,1,EUR\n", ":9: row: has 5 fields, the header has 7"),
+    ],
+)
+def test_bad_rows_are_named_and_nothing_is_written(
+    app: App, tmp_path: Path, extra: str, expected: str
+) -> None:
+    problems = problems_of(app, write(tmp_path, GOOD + extra))
+    assert any(expected in p for p in problems), problems
+
+
+def test_unbalanced_entry_is_named(app: App, tmp_path: Path) -> None:
+    body = GOOD + "9,2026-02-01,Assets:Cash,10,EUR,x,\n9,2026-02-01,Income:Other,-9.99,EUR,x,\n"
+    [problem] = problems_of(app, write(tmp_path, body))
+    assert problem.endswith(":8: amount: entry does not balance: residual 0.01 EUR")
+
+
+def test_every_problem_of_a_file_is_listed(app: App, tmp_path: Path) -> None:
+    body = GOOD + (
+        "9,2026-02-01,Assets:Cash,10,EUR,x,\n9,2026-02-01,Income:Other,-9,EUR,x,\n"
+        "10,2026-02-01,Assets:Cash,1.005,EUR,y,\n10,2026-02-01,Income:Other,-1.005,EUR,y,\n"
+    )
+    problems = problems_of(app, write(tmp_path, body))
+    assert [p.split(":")[1] for p in problems] == ["8", "10"]
+
+
+def test_truncated_and_empty_files_are_refused(app: App, tmp_path: Path) -> None:
+    truncated = GOOD[: GOOD.index("Income:Sales:Services") + 10]
+    assert any(":5: row:" in p for p in problems_of(app, write(tmp_path, truncated)))
+    assert any(":1: header: file is empty" in p for p in problems_of(app, write(tmp_path, "")))
+    missing = "entry,date,account,amount\n1,2026-01-01,Assets:Cash,1\n"
+    assert any("commodity: required column" in p for p in problems_of(app, write(tmp_path, missing)))
+
+
+def test_strict_refuses_accounts_not_opened_first(app: App, tmp_path: Path) -> None:
+    body = GOOD + "9,2026-02-01,Assets:Cash:Drawer,1,EUR,x,\n9,2026-02-01,Income:Other,-1,EUR,x,\n"
+    path = write(tmp_path, body)
+    problems = problems_of(app, path, strict=True)
+    assert any(":8: account: unknown account 'Assets:Cash:Drawer'" in p for p in problems)
+    run_import(app, path)  # without --strict the account is opened on first use
+    assert "Assets:Cash:Drawer" in {a.name for a in app.ledger.accounts()}
+
+
+def test_batches_commit_separately_and_a_rerun_resumes(app: App, tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    parsed = app.readers["entries"](path, False)
+    fingerprint = file_fingerprint(path)
+
+    def crash_in_second_batch(done: int, total: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        app.imports.import_parsed(
+            parsed, fingerprint=fingerprint, kind="entries", batch_size=1,
+            progress=crash_in_second_batch,
+        )
+    assert rows(app) == 2  # batch 1 committed, batch 2 rolled back
+    result = app.imports.import_parsed(parsed, fingerprint=fingerprint, kind="entries",
+                                       batch_size=1)
+    assert (result.entries, result.batches) == (3, 3)
+    assert rows(app) == 6  # resumed at batch 2: nothing twice
+    assert app.audit.verify().ok
+
+
+def test_cli_import_reports_file_line_field_reason(app: App, tmp_path: Path) -> None:
+    body = GOOD + "9,2026-02-01,Assets:Cash,10,EUR,x,\n9,2026-02-01,Income:Other,-9,EUR,x,\n"
+    path = write(tmp_path, body)
+    result = CliRunner().invoke(
+        cli, ["--db", app.settings.database_url, "import", "entries", str(path)],
+    )
+    assert result.exit_code != 0
+    assert rows(app) == 0
+    out = result.output + (result.stderr if result.stderr_bytes else "")
+    assert f"{path}:8: amount: entry does not balance" in out or isinstance(
+        result.exception, ImportRejectedError
+    )
