@@ -20,7 +20,7 @@ env: $(BIN)/crmledger
 demo: env
 	rm -f demo.db demo.db-wal demo.db-shm
 	$(BIN)/crmledger --db $(DEMO_DB) init --chart default --base-currency EUR
-	$(PY) -m crmledger.demo --db $(DEMO_DB)
+	$(BIN)/crmledger --db $(DEMO_DB) demo
 	$(BIN)/crmledger --db $(DEMO_DB) report trial-balance
 	$(BIN)/crmledger --db $(DEMO_DB) audit verify
 	@echo "Serving on http://$(HOST):$(PORT)/api/v1/status  (Ctrl-C to stop)"

@@ -18,7 +18,9 @@ from sqlalchemy import Engine
 
 from crmledger.config import Settings
 from crmledger.core.imports import ParsedFile
+from crmledger.formats.beancount_format import read_beancount, write_beancount
 from crmledger.formats.csv_entries import read_entries_csv, write_entries
+from crmledger.formats.ledger_journal import read_ledger_file, write_ledger
 from crmledger.persistence.engine import make_engine
 from crmledger.persistence.migrate import upgrade
 from crmledger.persistence.uow import SqlUnitOfWorkFactory
@@ -49,15 +51,11 @@ def _read_csv(path: Path, strict: bool) -> ParsedFile:
 
 
 def _read_ledger(path: Path, strict: bool) -> ParsedFile:
-    from crmledger.formats.ledger_journal import read_ledger
-
-    return read_ledger(path.read_text(encoding="utf-8"), str(path), strict=strict)
+    return read_ledger_file(path, strict=strict)
 
 
 def _read_beancount(path: Path, strict: bool) -> ParsedFile:
-    del strict
-    from crmledger.formats.beancount_format import read_beancount
-
+    del strict  # beancount's own loader decides what a file must declare
     return read_beancount(path)
 
 
@@ -69,14 +67,10 @@ READERS: dict[str, Reader] = {
 
 
 def _write_ledger(out: TextIO, book: ExportService) -> None:
-    from crmledger.formats.ledger_journal import write_ledger
-
     write_ledger(out, book.commodities(), book.accounts(), book.entries())
 
 
 def _write_beancount(out: TextIO, book: ExportService) -> None:
-    from crmledger.formats.beancount_format import write_beancount
-
     write_beancount(out, book.commodities(), book.accounts(), book.entries())
 
 

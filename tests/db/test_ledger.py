@@ -55,8 +55,12 @@ def test_conversion_balances_in_the_price_commodity(app: App) -> None:
         date=date(2026, 2, 1),
         narration="Buy dollars",
         postings=(
-            Posting("Assets:Bank:Savings", Decimal("100.00"), "USD",
-                    price=Conversion(Decimal("0.9150"), "EUR")),
+            Posting(
+                "Assets:Bank:Savings",
+                Decimal("100.00"),
+                "USD",
+                price=Conversion(Decimal("0.9150"), "EUR"),
+            ),
             Posting("Assets:Bank:Checking", Decimal("-91.50"), "EUR"),
         ),
     )
@@ -112,7 +116,8 @@ def test_account_ledger_has_opening_and_running_balance(app: App) -> None:
     opening, lines = app.reports.account_ledger("Assets", date(2026, 1, 15), date(2026, 2, 28))
     assert opening == {"EUR": Decimal("10.00")}
     assert [(str(line.amount), str(line.balance)) for line in lines] == [
-        ("20.00", "30.00"), ("40.00", "70.00"),
+        ("20.00", "30.00"),
+        ("40.00", "70.00"),
     ]
 
 
@@ -148,29 +153,44 @@ def test_raw_sql_cannot_change_a_posted_entry(app: App, sql: str) -> None:
 
 def test_raw_sql_cannot_post_an_unbalanced_entry(app: App) -> None:
     app.ledger.post([sale("2026-01-01", "10")])
-    _raw(app, "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, "
-         "state, hash, tags, links, meta) VALUES (50, 'GJ', 2026, 2, '2026-01-02', 'x', 'draft', "
-         "'h', '[]', '[]', '[]')")
-    _raw(app, "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor, "
-         "weight_commodity, weight_minor, converted, memo, date) SELECT 50, 50, 0, account_id, "
-         "commodity, 5, commodity, 5, false, '', date FROM postings WHERE id = 1")
-    _raw(app, "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor, "
-         "weight_commodity, weight_minor, converted, memo, date) SELECT 51, 50, 1, account_id, "
-         "commodity, -4, commodity, -4, false, '', date FROM postings WHERE id = 2")
+    _raw(
+        app,
+        "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, "
+        "state, hash, tags, links, meta) VALUES (50, 'GJ', 2026, 2, '2026-01-02', 'x', 'draft', "
+        "'h', '[]', '[]', '[]')",
+    )
+    _raw(
+        app,
+        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor, "
+        "weight_commodity, weight_minor, converted, memo, date) SELECT 50, 50, 0, account_id, "
+        "commodity, 5, commodity, 5, false, '', date FROM postings WHERE id = 1",
+    )
+    _raw(
+        app,
+        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor, "
+        "weight_commodity, weight_minor, converted, memo, date) SELECT 51, 50, 1, account_id, "
+        "commodity, -4, commodity, -4, false, '', date FROM postings WHERE id = 2",
+    )
     with pytest.raises((IntegrityError, DBAPIError), match="does not balance"):
         _raw(app, "UPDATE journal_entries SET state = 'posted' WHERE id = 50")
 
 
 def test_raw_sql_cannot_skip_a_number(app: App) -> None:
     app.ledger.post([sale("2026-01-01", "10")])
-    _raw(app, "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, "
-         "state, hash, tags, links, meta) VALUES (50, 'GJ', 2026, 3, '2026-01-02', 'x', 'draft', "
-         "'h', '[]', '[]', '[]')")
+    _raw(
+        app,
+        "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, "
+        "state, hash, tags, links, meta) VALUES (50, 'GJ', 2026, 3, '2026-01-02', 'x', 'draft', "
+        "'h', '[]', '[]', '[]')",
+    )
     for line, amount in ((0, 5), (1, -5)):
-        _raw(app, "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, "
-             "amount_minor, weight_commodity, weight_minor, converted, memo, date) SELECT "
-             f"{50 + line}, 50, {line}, account_id, commodity, {amount}, commodity, {amount}, "
-             "false, '', date FROM postings WHERE id = 1")
+        _raw(
+            app,
+            "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, "
+            "amount_minor, weight_commodity, weight_minor, converted, memo, date) SELECT "
+            f"{50 + line}, 50, {line}, account_id, commodity, {amount}, commodity, {amount}, "
+            "false, '', date FROM postings WHERE id = 1",
+        )
     with pytest.raises((IntegrityError, DBAPIError), match="next in its sequence"):
         _raw(app, "UPDATE journal_entries SET state = 'posted' WHERE id = 50")
 
@@ -178,14 +198,18 @@ def test_raw_sql_cannot_skip_a_number(app: App) -> None:
 def test_raw_sql_cannot_post_inside_the_locked_period(app: App) -> None:
     app.ledger.lock_period(date(2026, 1, 31))
     with pytest.raises((IntegrityError, DBAPIError), match="lock date"):
-        _raw(app, "INSERT INTO journal_entries (id, journal, fiscal_year, date, narration, "
-             "state, tags, links, meta) VALUES (50, 'GJ', 2026, '2026-01-02', 'x', 'draft', "
-             "'[]', '[]', '[]')")
+        _raw(
+            app,
+            "INSERT INTO journal_entries (id, journal, fiscal_year, date, narration, "
+            "state, tags, links, meta) VALUES (50, 'GJ', 2026, '2026-01-02', 'x', 'draft', "
+            "'[]', '[]', '[]')",
+        )
 
 
 def test_running_balances_equal_a_full_recomputation(app: App) -> None:
-    app.ledger.post([sale(f"2026-{m:02d}-{d:02d}", f"{m}.{d:02d}") for m in range(1, 13)
-                     for d in (1, 15, 28)])
+    app.ledger.post(
+        [sale(f"2026-{m:02d}-{d:02d}", f"{m}.{d:02d}") for m in range(1, 13) for d in (1, 15, 28)]
+    )
     with app.engine.connect() as conn:
         from crmledger.persistence.ledger_store import SqlLedgerStore
 

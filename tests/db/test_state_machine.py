@@ -33,8 +33,13 @@ from crmledger.persistence.ledger_store import SqlLedgerStore
 from crmledger.services.imports import ImportRejectedError
 from tests.conftest import FixedClock
 
-ACCOUNTS = ("Assets:Cash", "Assets:Bank:Checking", "Income:Sales:Products", "Expenses:Rent",
-            "Liabilities:Loans")
+ACCOUNTS = (
+    "Assets:Cash",
+    "Assets:Bank:Checking",
+    "Income:Sales:Products",
+    "Expenses:Rent",
+    "Liabilities:Loans",
+)
 START = date(2026, 1, 1)
 
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999.99"), places=2)
@@ -52,7 +57,11 @@ def entries(draw: st.DrawFn) -> JournalEntry:
     lines = [Posting(draw(st.sampled_from(ACCOUNTS)), v, ccy) for v in values]
     lines.append(Posting(draw(st.sampled_from(ACCOUNTS)), -sum(values), ccy))
     day = START + timedelta(days=draw(days))
-    return JournalEntry(date=day, narration=draw(st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=20)), postings=tuple(lines))
+    return JournalEntry(
+        date=day,
+        narration=draw(st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=20)),
+        postings=tuple(lines),
+    )
 
 
 def to_csv(batch: list[JournalEntry]) -> str:
@@ -120,7 +129,8 @@ class Book(RuleBasedStateMachine):
         try:
             self.app.ledger.lock_period(until)
         except LedgerError:
-            assert self.lock is not None and until < self.lock
+            assert self.lock is not None
+            assert until < self.lock
             return
         self.lock = until
 
@@ -148,8 +158,9 @@ class Book(RuleBasedStateMachine):
         text_ = self.imports[-1]
         before = self._count()
         parsed = read_entries(io.StringIO(text_), "upload.csv")
-        result = self.app.imports.import_parsed(parsed, fingerprint=str(hash(text_)),
-                                                kind="entries")
+        result = self.app.imports.import_parsed(
+            parsed, fingerprint=str(hash(text_)), kind="entries"
+        )
         assert result.already_imported
         assert self._count() == before
 
@@ -187,7 +198,9 @@ def test_book_state_machine(db_url: str, tmp_path: Path) -> None:
     run_state_machine_as_test(
         FreshBook,
         settings=settings(
-            max_examples=12, stateful_step_count=12, deadline=None,
+            max_examples=12,
+            stateful_step_count=12,
+            deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )

@@ -18,8 +18,15 @@ from crmledger.cli.main import app as cli
 from tests.helpers import sale
 
 GUARD_TRIGGERS_SQLITE = (
-    "je_insert_guard", "je_immutable", "je_draft_lock", "je_post_balanced", "je_post_gapless",
-    "je_no_delete", "po_insert_guard", "po_update_guard", "po_delete_guard",
+    "je_insert_guard",
+    "je_immutable",
+    "je_draft_lock",
+    "je_post_balanced",
+    "je_post_gapless",
+    "je_no_delete",
+    "po_insert_guard",
+    "po_update_guard",
+    "po_delete_guard",
 )
 
 
@@ -58,7 +65,7 @@ def first_finding(app: App) -> str:
 
 
 @pytest.mark.parametrize(
-    "column, value",
+    ("column", "value"),
     [
         ("narration", "'Sale (edited)'"),
         ("date", "'2026-01-20'"),
@@ -66,7 +73,7 @@ def first_finding(app: App) -> str:
         ("reference", "'INV-1'"),
         ("party", "'p-42'"),
         ("tags", "'[\"x\"]'"),
-        ("meta", "'[[\"k\",\"v\"]]'"),
+        ("meta", '\'[["k","v"]]\''),
         ("fiscal_year", "2025"),
         ("number", "77"),
         ("hash", "'$1$' || repeat('0', 64)"),
@@ -84,7 +91,7 @@ def test_changing_a_hashed_entry_column_is_named(book: App, column: str, value: 
 
 
 @pytest.mark.parametrize(
-    "column, value",
+    ("column", "value"),
     [
         ("amount_minor", "amount_minor + 1"),
         ("account_id", "(SELECT id FROM accounts WHERE name = 'Expenses:Rent')"),
@@ -100,20 +107,27 @@ def test_changing_a_hashed_posting_column_is_named(book: App, column: str, value
         conn.execute(text("INSERT INTO commodities (code, scale, name) VALUES ('USD', 2, '')"))
     extra = ""
     if column in ("cost_number", "price_number"):
-        prefix = column.split("_")[0]
+        prefix = column.split("_", maxsplit=1)[0]
         extra = f", {prefix}_commodity = 'EUR', {prefix}_total = false"
-    tamper(book, f"UPDATE postings SET {column} = {value}{extra} WHERE entry_id = 6 AND line_no = 0")
+    tamper(
+        book, f"UPDATE postings SET {column} = {value}{extra} WHERE entry_id = 6 AND line_no = 0"
+    )
     assert "(id 6)" in first_finding(book)
 
 
 def test_deleting_an_entry_is_named(book: App) -> None:
-    tamper(book, "DELETE FROM postings WHERE entry_id = 5", "DELETE FROM journal_entries WHERE id = 5")
+    tamper(
+        book, "DELETE FROM postings WHERE entry_id = 5", "DELETE FROM journal_entries WHERE id = 5"
+    )
     assert "(id 6)" in first_finding(book)
 
 
 def test_deleting_the_last_entry_is_named(book: App) -> None:
-    tamper(book, "DELETE FROM postings WHERE entry_id = 10",
-           "DELETE FROM journal_entries WHERE id = 10")
+    tamper(
+        book,
+        "DELETE FROM postings WHERE entry_id = 10",
+        "DELETE FROM journal_entries WHERE id = 10",
+    )
     report = book.audit.verify()
     assert not report.ok
     assert "(id 9)" in report.findings[0].reference

@@ -37,7 +37,10 @@ def rows(app: App) -> int:
 def run_import(app: App, path: Path, batch: int | None = None, strict: bool = False) -> int:
     parsed = app.readers["entries"](path, strict)
     result = app.imports.import_parsed(
-        parsed, fingerprint=file_fingerprint(path), kind="entries", batch_size=batch,
+        parsed,
+        fingerprint=file_fingerprint(path),
+        kind="entries",
+        batch_size=batch,
         strict=strict,
     )
     return result.entries
@@ -72,7 +75,7 @@ COUNTER = "9,2026-02-01,Income:Other,-1,EUR,x,\n"
 
 
 @pytest.mark.parametrize(
-    "extra, expected",
+    ("extra", "expected"),
     [
         ("9,2026-02-30,Assets:Cash,1,EUR,x,\n" + COUNTER, ":8: date: '2026-02-30' is not"),
         ("9,2026-02-01,Assets:Cash,1,XYZ,x,\n" + COUNTER, ":8: commodity: unknown commodity"),
@@ -109,7 +112,9 @@ def test_truncated_and_empty_files_are_refused(app: App, tmp_path: Path) -> None
     assert any(":5: row:" in p for p in problems_of(app, write(tmp_path, truncated)))
     assert any(":1: header: file is empty" in p for p in problems_of(app, write(tmp_path, "")))
     missing = "entry,date,account,amount\n1,2026-01-01,Assets:Cash,1\n"
-    assert any("commodity: required column" in p for p in problems_of(app, write(tmp_path, missing)))
+    assert any(
+        "commodity: required column" in p for p in problems_of(app, write(tmp_path, missing))
+    )
 
 
 def test_strict_refuses_accounts_not_opened_first(app: App, tmp_path: Path) -> None:
@@ -132,12 +137,16 @@ def test_batches_commit_separately_and_a_rerun_resumes(app: App, tmp_path: Path)
 
     with pytest.raises(KeyboardInterrupt):
         app.imports.import_parsed(
-            parsed, fingerprint=fingerprint, kind="entries", batch_size=1,
+            parsed,
+            fingerprint=fingerprint,
+            kind="entries",
+            batch_size=1,
             progress=crash_in_second_batch,
         )
     assert rows(app) == 2  # batch 1 committed, batch 2 rolled back
-    result = app.imports.import_parsed(parsed, fingerprint=fingerprint, kind="entries",
-                                       batch_size=1)
+    result = app.imports.import_parsed(
+        parsed, fingerprint=fingerprint, kind="entries", batch_size=1
+    )
     assert (result.entries, result.batches) == (3, 3)
     assert rows(app) == 6  # resumed at batch 2: nothing twice
     assert app.audit.verify().ok
@@ -147,7 +156,8 @@ def test_cli_import_reports_file_line_field_reason(app: App, tmp_path: Path) -> 
     body = GOOD + "9,2026-02-01,Assets:Cash,10,EUR,x,\n9,2026-02-01,Income:Other,-9,EUR,x,\n"
     path = write(tmp_path, body)
     result = CliRunner().invoke(
-        cli, ["--db", app.settings.database_url, "import", "entries", str(path)],
+        cli,
+        ["--db", app.settings.database_url, "import", "entries", str(path)],
     )
     assert result.exit_code != 0
     assert rows(app) == 0

@@ -123,7 +123,11 @@ def show(
 ) -> None:
     """Show one entry with its postings, state and hash."""
     entry = state.app.ledger.get(state.app.ledger.resolve(reference))
-    document = {
+    lines = [
+        {"account": p.account, "amount": p.amount, "commodity": p.commodity}
+        for p in entry.postings
+    ]
+    document: dict[str, Any] = {
         "id": entry.id,
         "entry": f"{entry.journal}/{entry.fiscal_year}/{entry.number}",
         "date": entry.date,
@@ -133,10 +137,7 @@ def show(
         "hash": entry.hash,
         "reverses": entry.reverses,
         "reversed_by": entry.reversed_by,
-        "postings": [
-            {"account": p.account, "amount": p.amount, "commodity": p.commodity}
-            for p in entry.postings
-        ],
+        "postings": lines,
     }
     if fmt is OutputFormat.json:
         print(dumps(document))
@@ -145,7 +146,7 @@ def show(
         f"[bold]{document['entry']}[/bold] {entry.date} {entry.narration} "
         f"({entry.state.value})\n{entry.hash}"
     )
-    emit(document["postings"], fmt, right=("amount",))
+    emit(lines, fmt, right=("amount",))
 
 
 @entry_app.command("reverse")

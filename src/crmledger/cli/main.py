@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from crmledger.cli import accounts, entries, imports, reports
+from crmledger.cli import accounts, demo, entries, imports, reports
 from crmledger.cli.render import errors
 from crmledger.cli.state import state
 from crmledger.config import Settings
@@ -36,6 +36,7 @@ app.add_typer(reports.audit_app, name="audit")
 app.command("init")(accounts.init)
 app.command("export")(imports.export)
 app.command("serve")(reports.serve)
+app.command("demo")(demo.demo)
 
 
 @app.callback()

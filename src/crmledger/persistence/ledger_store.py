@@ -254,7 +254,7 @@ class SqlLedgerStore:
     ) -> None:
         marks = ", ".join([self._mark] * len(columns))
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-        self.conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+        self.conn.exec_driver_sql(sql, rows)
 
     def _day(self, day: date) -> Any:
         return day.isoformat() if self._sqlite else day

@@ -92,7 +92,9 @@ class LedgerStore(Protocol):
 class UnitOfWork(Protocol):
     """One transaction: ``with uow: ...; uow.commit()``; leaving without commit rolls back."""
 
-    ledger: LedgerStore
+    @property
+    def ledger(self) -> LedgerStore:
+        """The ledger's tables in this transaction."""
 
     def __enter__(self) -> Self: ...
     def __exit__(
