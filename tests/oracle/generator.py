@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -62,7 +62,7 @@ PAYEES = (
 )
 NARRATIONS = (
     'Invoice "{n}"',
-    "Büromaterial – Bestellung {n}",
+    "Büromaterial \u2013 Bestellung {n}",
     "Déjeuner d'affaires à Paris",
     "出張 東京 {n}",
     "Launch 🚀 campaign {n}",
@@ -77,7 +77,7 @@ NARRATIONS = (
     "Œuvre №{n} — «quoted»",
 )
 TAGS = ("audit", "project-x", "q4", "review", "urgent")
-MEMOS = ("Receipt Nr. 17", "inkl. 19 % MwSt", "pro‑rata", 'see "terms"', "ÜBERTRAG")
+MEMOS = ("Receipt Nr. 17", "inkl. 19 % MwSt", "pro\u2011rata", 'see "terms"', "ÜBERTRAG")
 VAT_RATES = (0, 7, 19, 20)
 
 
@@ -175,13 +175,7 @@ class _Drawer:
         reference = f"{journal}-{day.year}-{self.serial:05d}" if rng.random() < 0.3 else None
         if rng.random() < 0.1:
             index = rng.randrange(len(postings))
-            postings[index] = Posting(
-                postings[index].account,
-                postings[index].amount,
-                postings[index].commodity,
-                price=postings[index].price,
-                memo=rng.choice(MEMOS),
-            )
+            postings[index] = replace(postings[index], memo=rng.choice(MEMOS))
         return JournalEntry(
             date=day,
             narration=narration,
@@ -227,8 +221,8 @@ class _Drawer:
             "Expenses:Utilities",
             "Assets:Inventory",
         ]
-        lines = [(account, self._amount(100, 80_000)) for account in rng.sample(accounts, 2)]
-        del lines[rng.randrange(2) if rng.random() < 0.5 else 2 :]
+        chosen = rng.sample(accounts, rng.choice((1, 1, 2, 3)))
+        lines = [(account, self._amount(100, 80_000)) for account in chosen]
         rate = rng.choice(VAT_RATES)
         net = sum(amount for _, amount in lines)
         tax = net * rate // 100
@@ -275,7 +269,10 @@ class _Drawer:
     def rent(self) -> tuple[list[Posting], str]:
         account = self.rng.choice(("Expenses:Rent", "Expenses:Utilities", "Expenses:Software"))
         amount = self.rng.randint(5_000, 250_000)
-        return [_posting(account, _cents(amount)), _posting("Assets:Bank:Checking", _cents(-amount))], "GJ"
+        return [
+            _posting(account, _cents(amount)),
+            _posting("Assets:Bank:Checking", _cents(-amount)),
+        ], "GJ"
 
     def loan(self) -> tuple[list[Posting], str]:
         principal = self.rng.randint(50_000, 200_000)
@@ -296,7 +293,9 @@ class _Drawer:
         ], "SJ"
 
     def yen_trip(self) -> tuple[list[Posting], str]:
-        accounts = self.rng.sample(("Expenses:Travel:Hotels", "Expenses:Café", "Expenses:Travel"), self.rng.randint(1, 3))
+        accounts = self.rng.sample(
+            ("Expenses:Travel:Hotels", "Expenses:Café", "Expenses:Travel"), self.rng.randint(1, 3)
+        )
         amounts = [self.rng.randint(300, 90_000) for _ in accounts]
         postings = [_posting(a, Decimal(y), "JPY") for a, y in zip(accounts, amounts, strict=True)]
         postings.append(_posting("Assets:Bank:JPY", Decimal(-sum(amounts)), "JPY"))

@@ -159,10 +159,13 @@ def reverse(
 ) -> None:
     """Post the reversal of a posted entry (corrections are reversals, never edits)."""
     ledger = state.app.ledger
-    ref = ledger.reverse(
-        ledger.resolve(reference), date.fromisoformat(day) if day else None, narration
+    entry_id = ledger.resolve(reference)
+    ref = ledger.reverse(entry_id, date.fromisoformat(day) if day else None, narration)
+    original = ledger.get(entry_id)
+    console.print(
+        f"Reversed {original.journal}/{original.fiscal_year}/{original.number} "
+        f"with {ref.ref} (id {ref.id})"
     )
-    console.print(f"Reversed {reference} with {ref.ref} (id {ref.id})")
 
 
 @period_app.command("lock")

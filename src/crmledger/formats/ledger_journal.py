@@ -730,7 +730,9 @@ def _split_parts(text: str) -> _Parts:
                 "amount",
                 f"cannot parse cost in {text.strip()!r} (lot dates and notes are not supported)",
             )
-        parts.cost = text[brace + len(opening) : end].strip().removeprefix("=").strip()
+        parts.cost = text[brace + len(opening) : end].strip()
+        if parts.cost.startswith("="):
+            raise _LineError("price", "fixated lot prices '{=...}' are not supported")
         text = text[:brace]
     parts.amount = text.strip()
     return parts
