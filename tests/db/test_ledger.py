@@ -138,10 +138,10 @@ def _raw(app: App, sql: str) -> None:
         "DELETE FROM journal_entries WHERE id = 1",
         "UPDATE postings SET amount_minor = 1 WHERE entry_id = 1",
         "DELETE FROM postings WHERE entry_id = 1",
-        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor, "
-        "weight_commodity, weight_minor, converted, memo, date) "
-        "SELECT 99, 1, 9, account_id, commodity, 0, commodity, 0, false, '', date "
-        "FROM postings WHERE entry_id = 1 AND line_no = 0",
+        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor) "
+        "SELECT 99, 1, 9, account_id, commodity, 0 FROM postings WHERE entry_id = 1 AND line_no = 0",
+        "INSERT INTO posting_conversions (posting_id, weight_commodity, weight_minor, "
+        "price_number, price_commodity, price_total) VALUES (1, 'EUR', 1000, '1', 'EUR', false)",
     ],
 )
 def test_raw_sql_cannot_change_a_posted_entry(app: App, sql: str) -> None:
@@ -161,15 +161,13 @@ def test_raw_sql_cannot_post_an_unbalanced_entry(app: App) -> None:
     )
     _raw(
         app,
-        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor, "
-        "weight_commodity, weight_minor, converted, memo, date) SELECT 50, 50, 0, account_id, "
-        "commodity, 5, commodity, 5, false, '', date FROM postings WHERE id = 1",
+        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor) "
+        "SELECT 50, 50, 0, account_id, commodity, 5 FROM postings WHERE id = 1",
     )
     _raw(
         app,
-        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor, "
-        "weight_commodity, weight_minor, converted, memo, date) SELECT 51, 50, 1, account_id, "
-        "commodity, -4, commodity, -4, false, '', date FROM postings WHERE id = 2",
+        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor) "
+        "SELECT 51, 50, 1, account_id, commodity, -4 FROM postings WHERE id = 2",
     )
     with pytest.raises((IntegrityError, DBAPIError), match="does not balance"):
         _raw(app, "UPDATE journal_entries SET state = 'posted' WHERE id = 50")
@@ -187,9 +185,8 @@ def test_raw_sql_cannot_skip_a_number(app: App) -> None:
         _raw(
             app,
             "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, "
-            "amount_minor, weight_commodity, weight_minor, converted, memo, date) SELECT "
-            f"{50 + line}, 50, {line}, account_id, commodity, {amount}, commodity, {amount}, "
-            "false, '', date FROM postings WHERE id = 1",
+            f"amount_minor) SELECT {50 + line}, 50, {line}, account_id, commodity, {amount} "
+            "FROM postings WHERE id = 1",
         )
     with pytest.raises((IntegrityError, DBAPIError), match="next in its sequence"):
         _raw(app, "UPDATE journal_entries SET state = 'posted' WHERE id = 50")

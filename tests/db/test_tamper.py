@@ -18,6 +18,9 @@ from crmledger.cli.main import app as cli
 from tests.helpers import sale
 
 GUARD_TRIGGERS_SQLITE = (
+    "pc_insert_guard",
+    "pc_update_guard",
+    "pc_delete_guard",
     "je_insert_guard",
     "je_immutable",
     "je_draft_lock",
@@ -98,19 +101,22 @@ def test_changing_a_hashed_entry_column_is_named(book: App, column: str, value: 
         ("commodity", "'USD'"),
         ("memo", "'note'"),
         ("party", "'p-1'"),
-        ("cost_number", "'1'"),
-        ("price_number", "'2'"),
     ],
 )
 def test_changing_a_hashed_posting_column_is_named(book: App, column: str, value: str) -> None:
     with book.engine.begin() as conn:
         conn.execute(text("INSERT INTO commodities (code, scale, name) VALUES ('USD', 2, '')"))
-    extra = ""
-    if column in ("cost_number", "price_number"):
-        prefix = column.split("_", maxsplit=1)[0]
-        extra = f", {prefix}_commodity = 'EUR', {prefix}_total = false"
+    tamper(book, f"UPDATE postings SET {column} = {value} WHERE entry_id = 6 AND line_no = 0")
+    assert "(id 6)" in first_finding(book)
+
+
+@pytest.mark.parametrize("kind", ["cost", "price"])
+def test_adding_a_conversion_to_a_posting_is_named(book: App, kind: str) -> None:
     tamper(
-        book, f"UPDATE postings SET {column} = {value}{extra} WHERE entry_id = 6 AND line_no = 0"
+        book,
+        "INSERT INTO posting_conversions (posting_id, weight_commodity, weight_minor, "
+        f"{kind}_number, {kind}_commodity, {kind}_total) SELECT id, 'EUR', amount_minor, '1', "
+        "'EUR', false FROM postings WHERE entry_id = 6 AND line_no = 0",
     )
     assert "(id 6)" in first_finding(book)
 
@@ -142,10 +148,9 @@ def test_inserting_an_entry_is_named(book: App) -> None:
         "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, state, "
         f"hash, previous_hash, tags, links, meta) VALUES (11, 'GJ', 2026, 11, '2026-01-03', "
         f"'forged', 'posted', '$1$' || '{'a' * 64}', '{head}', '[]', '[]', '[]')",
-        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor, "
-        "weight_commodity, weight_minor, converted, memo, date) SELECT 100 + line_no, 11, "
-        "line_no, account_id, commodity, amount_minor, commodity, weight_minor, converted, '', "
-        "date FROM postings WHERE entry_id = 3",
+        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor) "
+        "SELECT 100 + line_no, 11, line_no, account_id, commodity, amount_minor "
+        "FROM postings WHERE entry_id = 3",
     )
     assert "(id 11)" in first_finding(book)
 

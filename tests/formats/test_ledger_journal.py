@@ -38,7 +38,8 @@ needs_hledger = pytest.mark.skipif(HLEDGER is None, reason="hledger is not insta
 # One amount as ledger or hledger display it: `$-5.00`, `-405.75 USD`, `2.000 "VBM-X"`,
 # `JPY -1000` (a scale-0 format is written prefix).
 _DISPLAYED = re.compile(
-    r'(?P<sign>-?)(?P<pre>"[^"]+"|[^\s\d."-]+)? ?(?P<num>-?[\d,]*\.?\d+) ?(?P<suf>"[^"]+"|[^\s\d"-]+)?'
+    r'(?P<sign>-?)(?P<pre>"[^"]+"|[^\s\d."-]+)? ?'
+    r'(?P<num>-?[\d,]*\.?\d+) ?(?P<suf>"[^"]+"|[^\s\d"-]+)?'
 )
 
 
@@ -140,7 +141,8 @@ def _money(rng: random.Random, scale: int, top: int = 100_000) -> Decimal:
     return Decimal(rng.randint(1, top)).scaleb(-scale)
 
 
-def _plain(rng: random.Random, code: str) -> tuple[Posting, ...]:
+def _plain(rng: random.Random) -> tuple[Posting, ...]:
+    code = rng.choice(["USD", "EUR", "JPY", "$"])
     amount = _money(rng, SCALES[code])
     split = (amount / 3).quantize(Decimal(1).scaleb(-SCALES[code]))
     return (
@@ -158,12 +160,17 @@ def _stock_buy(rng: random.Random) -> tuple[Posting, ...]:
         if abs(units * price - cash) != Decimal("0.005"):  # a tie rounds differently per tool
             break
     conversion = Conversion(price, "USD")
-    bought = (
-        Posting("Assets:Broker", units, "ABC", cost=conversion)
-        if rng.random() < 0.3
-        else Posting("Assets:Broker", units, "ABC", price=conversion)
+    paid = Posting("Assets:Bank:Checking", -cash, "USD")
+    if rng.random() < 0.7:
+        return Posting("Assets:Broker", units, "ABC", price=conversion), paid
+    # A cost and a third commodity: ledger and hledger balance it only by the written `@`.
+    fee = _money(rng, 2, 500)
+    return (
+        Posting("Assets:Broker", units, "ABC", cost=conversion),
+        paid,
+        Posting("Expenses:Travel", fee, "EUR", memo="broker fee"),
+        Posting("Assets:Bank Account:EUR", -fee, "EUR"),
     )
-    return bought, Posting("Assets:Bank:Checking", -cash, "USD")
 
 
 def _total_priced(rng: random.Random) -> tuple[Posting, ...]:
@@ -207,10 +214,7 @@ def generated_entries(count: int, seed: int = 7) -> list[JournalEntry]:
     day = date(2023, 1, 1)
     for i in range(count):
         day += timedelta(days=rng.randint(0, 2))
-        kind = _KINDS[i % len(_KINDS)]
-        postings = (
-            _plain(rng, rng.choice(["USD", "EUR", "JPY", "$"])) if kind is _plain else kind(rng)
-        )
+        postings = _KINDS[i % len(_KINDS)](rng)
         check_balanced(postings, SCALES)
         meta: tuple[tuple[str, str], ...] = (("status", "*"),) if i % 3 else ()
         if i % 4 == 0:
@@ -468,7 +472,7 @@ include other.journal
 2024-01-04 Shares
     Assets:Broker  10 ABC @ 12.345 USD
     Assets:Broker  2 "VBM-X" @@ 30 USD
-    Assets:Broker  1.5 ABC {{20 USD}}
+    Assets:Broker  1.5 ABC {{20 USD}} @@ 20 USD
     Assets:Bank  -1,000 JPY
     Assets:Bank
 """
@@ -667,6 +671,13 @@ def test_bad_input_becomes_problems_with_line_and_field() -> None:
     assert [s.entry.narration for s in parsed.entries] == ["Fine", "Unknown in strict mode"]
 
 
+def test_header_on_the_last_line_is_reported_as_truncated() -> None:
+    parsed = read_ledger("2024-01-01 x\n    Assets:A  1 USD\n    Equity:E\n\n2024-01-02 y\n\n", "t")
+    assert [(p.line, p.field) for p in parsed.problems] == [(5, "entry")]
+    assert "truncated" in parsed.problems[0].reason
+    assert len(parsed.entries) == 1
+
+
 def test_strict_refuses_undeclared_commodities_and_accounts() -> None:
     parsed = read_ledger(BAD, "bad.journal", strict=True)
     strict = [p for p in parsed.problems if p.line in (42, 43)]
@@ -757,6 +768,30 @@ def test_indented_line_outside_a_transaction_is_a_problem() -> None:
     parsed = read_ledger(text, "i")
     assert _problems(parsed) == [(5, "posting")]
     assert len(parsed.entries) == 1
+
+
+def test_elided_amount_next_to_a_cost_without_price_is_refused() -> None:
+    text = "2024-01-01 x\n    Assets:A  2 ABC {10 USD}\n    Assets:B\n"
+    parsed = read_ledger(text, "c")
+    assert _problems(parsed) == [(3, "posting")]
+    assert "lot's commodity" in parsed.problems[0].reason
+
+
+def test_cost_is_written_with_an_equal_price_and_read_back_as_cost_only() -> None:
+    bought = Posting("Assets:Broker", Decimal(2), "ABC", cost=Conversion(Decimal(10), "USD"))
+    sold = Posting(
+        "Assets:Broker",
+        Decimal(-1),
+        "ABC",
+        cost=Conversion(Decimal(10), "USD"),
+        price=Conversion(Decimal(12), "USD"),
+    )
+    cash = Posting("Assets:Bank:Checking", Decimal(-8), "USD")
+    entry = JournalEntry(date(2024, 1, 1), "Lots", (bought, sold, cash))
+    text = write_text(COMMODITIES, [], [entry])
+    assert "2.0000 ABC {10.00 USD} @ 10.00 USD" in text
+    assert "-1.0000 ABC {10.00 USD} @ 12.00 USD" in text
+    assert [s.entry for s in read_ledger(text, "lots").entries] == [entry]
 
 
 def test_elided_amount_is_rounded_to_the_commodity_scale() -> None:

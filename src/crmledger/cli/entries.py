@@ -124,8 +124,7 @@ def show(
     """Show one entry with its postings, state and hash."""
     entry = state.app.ledger.get(state.app.ledger.resolve(reference))
     lines = [
-        {"account": p.account, "amount": p.amount, "commodity": p.commodity}
-        for p in entry.postings
+        {"account": p.account, "amount": p.amount, "commodity": p.commodity} for p in entry.postings
     ]
     document: dict[str, Any] = {
         "id": entry.id,

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from crmledger.core.entries import Conversion, JournalEntry
-from crmledger.core.money import from_minor, to_minor
+from crmledger.core.money import format_minor, to_minor
 
 HASH_VERSION = 1
 GENESIS = "$1$" + "0" * 64
@@ -41,25 +41,41 @@ def _conversion(conversion: Conversion | None) -> list[Any] | None:
     return [canonical_number(conversion.number), conversion.commodity, conversion.total]
 
 
-def canonical_record(entry: JournalEntry, scales: Mapping[str, int], previous_hash: str) -> bytes:
-    """The bytes that are hashed for ``entry`` (which must carry its number)."""
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_record(
+    entry: JournalEntry,
+    scales: Mapping[str, int],
+    previous_hash: str,
+    *,
+    number: int | None = None,
+    minors: Sequence[tuple[int, int]] | None = None,
+) -> bytes:
+    """The bytes that are hashed for ``entry``.
+
+    ``number`` defaults to the entry's own; ``minors`` (amount and weight of each posting in
+    minor units) may be passed when the caller has them already.
+    """
+    if minors is None:
+        minors = [(to_minor(p.amount, scales[p.commodity], p.commodity), 0) for p in entry.postings]
     postings = [
         [
             p.account,
-            format(from_minor(to_minor(p.amount, scales[p.commodity]), scales[p.commodity]), "f"),
+            format_minor(amount, scales[p.commodity]),
             p.commodity,
             _conversion(p.cost),
             _conversion(p.price),
             p.party,
             p.memo,
         ]
-        for p in entry.postings
+        for p, (amount, _) in zip(entry.postings, minors, strict=True)
     ]
     record = {
         "v": HASH_VERSION,
         "journal": entry.journal,
         "year": entry.fiscal_year,
-        "number": entry.number,
+        "number": entry.number if number is None else number,
         "date": entry.date.isoformat(),
         "narration": entry.narration,
         "payee": entry.payee,
@@ -72,7 +88,7 @@ def canonical_record(entry: JournalEntry, scales: Mapping[str, int], previous_ha
         "postings": postings,
         "previous": previous_hash,
     }
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(record).encode()
 
 
 def chain_hash(record: bytes) -> str:

@@ -99,3 +99,12 @@ def format_number(number: Decimal, scale: int) -> str:
     if decimal_places(number) > scale:
         return format(number.normalize(), "f")
     return format(number.quantize(Decimal(1).scaleb(-scale)), "f")
+
+
+def format_minor(minor: int, scale: int) -> str:
+    """``format(from_minor(minor, scale), "f")`` without building a Decimal (hot path)."""
+    if scale == 0:
+        return str(minor)
+    digits = str(abs(minor)).rjust(scale + 1, "0")
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{digits[:-scale]}.{digits[-scale:]}"

@@ -33,10 +33,12 @@ def check_postable(
     accounts: Mapping[str, Account],
     scales: Mapping[str, int],
     lock: date | None,
-) -> None:
-    """Raise the first rule ``entry`` breaks; return quietly if it may be posted."""
+) -> tuple[tuple[int, int], ...]:
+    """Raise the first rule ``entry`` breaks; else return each posting's amount and weight
+    in minor units (what will be stored)."""
     check_shape(entry)
     check_not_locked(entry.date, lock)
+    minors = []
     for posting in entry.postings:
         account = accounts.get(posting.account)
         if account is None:
@@ -49,5 +51,6 @@ def check_postable(
             raise CommodityNotAllowedError(
                 f"account {account.name!r} does not allow {posting.commodity}"
             )
-        weights_minor(posting, scales)  # refuses excess precision and unknown commodities
+        minors.append(weights_minor(posting, scales))  # refuses excess precision
     check_balanced(entry.postings, scales)
+    return tuple(minors)

@@ -31,8 +31,9 @@ What maps to what when reading:
   hledger tags may share a line, separated by commas), anything else ``("comment", text)``.
   Meta keeps the order status, aux_date, then comments as they appear.
 - Postings ``ACCOUNT  AMOUNT [{COST} | {{TOTAL}}] [@ PRICE | @@ TOTAL] [= ASSERTION]  ; memo``:
-  ``@``/``{}`` are per unit, ``@@``/``{{}}`` totals (kept as absolute values). A comment after
-  a posting, inline or on following ``;`` lines, is its memo (lines joined by newlines).
+  ``@``/``{}`` are per unit, ``@@``/``{{}}`` totals (kept as absolute values); a price equal
+  to the cost is dropped (the writer adds it, see below). A comment after a posting, inline
+  or on following ``;`` lines, is its memo (lines joined by newlines).
 - One posting may omit its amount: it gets the negated sum of the other weights, one posting
   per weight commodity, rounded half-even to that commodity's scale (as ledger displays it).
 - ``ACCOUNT  AMOUNT = BALANCE`` → :class:`BalanceAssertion` dated the day *after* the
@@ -42,7 +43,9 @@ What maps to what when reading:
 Refused, each as a :class:`Problem` naming its line (the reader then goes on, so one run lists
 every problem of a file): malformed or impossible dates, unparseable amounts, decimal commas,
 amounts without a commodity, virtual postings ``(A)`` / ``[A]``, balance assignments, lot
-dates and notes, two postings without an amount, transactions with fewer than two postings.
+dates and notes, fixated lot prices ``{=...}``, two postings without an amount, an omitted
+amount beside a cost without a price (ledger would fill it in the lot's commodity, not at
+its cost), transactions with fewer than two postings.
 With ``strict=True`` also a commodity that is neither declared nor ISO 4217 and an account
 without an ``account`` directive (declarations may appear anywhere in the file). Other
 directives (``P``, ``include``, ``alias``, ``year``, ``D``, ``apply``, periodic ``~`` and
@@ -52,8 +55,10 @@ Writing emits ``commodity`` directives with a ``format`` that both ledger 3.3 an
 accept, ``account`` directives, then each entry with suffix amounts at the commodity's scale.
 A scale-0 format is written prefix (``format JPY 1000.``): hledger refuses a format without a
 decimal mark (``1000 JPY``) and ledger one with a bare trailing mark (``1000. JPY``).
-The journal carries no state, journal code, party or links: posted and reversed entries are
-written ``*`` (like a ``("status", "*")`` meta), drafts without a mark.
+A cost without a price is written ``{C} @ C``: ledger weighs a bare ``{C}`` only when the
+transaction has exactly two commodities, and hledger ignores braces. The journal carries no
+state, journal code, party or links: posted and reversed entries are written ``*`` (like a
+``("status", "*")`` meta), drafts without a mark.
 """
 
 from __future__ import annotations
@@ -110,6 +115,10 @@ _ISO = frozenset(iso_codes())
 _SYMBOLS = frozenset("$€£¥")
 _NONE, _TXN, _ACCOUNT, _COMMODITY, _SKIP, _COMMENT = range(6)
 _ONE_DAY = timedelta(days=1)
+_BARE_COST = (
+    "ledger fills an omitted amount in the lot's commodity when a posting has a cost '{}' "
+    "but no price '@'; write the amount out or add '@ COST'"
+)
 
 
 def read_ledger_file(path: Path, strict: bool = False) -> ParsedFile:
@@ -157,6 +166,7 @@ class _LineError(Exception):
 class _Elided:
     account: str
     memo: str
+    line: int
 
 
 @dataclass(slots=True)
@@ -170,6 +180,7 @@ class _Txn:
     meta: list[tuple[str, str]] = field(default_factory=list)
     postings: list[Posting | _Elided] = field(default_factory=list)
     elided: int = -1
+    bare_cost: bool = False
     assertions: list[BalanceAssertion] = field(default_factory=list)
     bad: bool = False
 
@@ -228,39 +239,27 @@ class _Reader:
     def run(self, text: str) -> ParsedFile:
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        fast, fast_posting = _FAST_POSTING.fullmatch, self._fast_posting
+        text = text.rstrip()  # so that a header on the last line is seen as truncated
+        fast = _FAST_POSTING.fullmatch
+        valid, places = self.valid_accounts, self.places
         for lineno, line in enumerate(text.split("\n"), 1):
             if not line:
                 self._end_block()
-            elif line[0] in " \t":
-                txn = self.txn
-                if txn is None:
-                    self._indented_outside(lineno, line)
-                    continue
-                match = fast(line)
-                if match is None:
+            elif line[0] not in " \t":
+                self._top_level(lineno, line)
+            elif (txn := self.txn) is None:
+                self._indented_outside(lineno, line)
+            elif (match := fast(line)) is None or self.strict:
+                self._indented_in_txn(txn, lineno, line)
+            else:
+                # The common posting, inline: this line runs millions of times.
+                account, number, decimals, code = match.groups()
+                if account not in valid or len(decimals or "") > places.get(code, -1):
                     self._indented_in_txn(txn, lineno, line)
                 else:
-                    fast_posting(txn, lineno, match)
-            else:
-                self._top_level(lineno, line)
+                    txn.postings.append(Posting(account, Decimal(number), code))
         self._end_block(eof=True)
         return self._finish()
-
-    def _fast_posting(self, txn: _Txn, lineno: int, match: re.Match[str]) -> None:
-        account, number, decimals, code = match.groups()
-        if account not in self.valid_accounts:
-            reason = self._account_reason(account)
-            if reason:
-                self._refuse(txn, lineno, "account", reason)
-                return
-        places = len(decimals) if decimals else 0
-        if places > self.places.get(code, -1):
-            self.places[code] = places
-            self.first_use.setdefault(code, lineno)
-        if self.strict:
-            self._check_declared(txn, lineno, account, (code,))
-        txn.postings.append(Posting(account, Decimal(number), code))
 
     def _top_level(self, lineno: int, line: str) -> None:
         if self.block == _COMMENT:
@@ -298,9 +297,9 @@ class _Reader:
         if not body:
             self._end_block()
         elif self.block == _ACCOUNT and self.account_decl is not None:
-            keyword, _, value = body.partition(" ")
-            if keyword == "note":
-                self.account_decl.description = value.strip()
+            keyword, *value = body.split(None, 1)
+            if keyword == "note" and value:
+                self.account_decl.description = value[0].strip()
         elif self.block == _COMMODITY and self.commodity_decl is not None:
             self._commodity_subdirective(lineno, body)
         elif self.block in (_SKIP, _COMMENT) or body[0] == ";":
@@ -373,7 +372,7 @@ class _Reader:
     def _commodity_subdirective(self, lineno: int, body: str) -> None:
         assert self.commodity_decl is not None
         code, decl = self.commodity_decl
-        keyword, _, value = body.partition(" ")
+        keyword, _, value = body.replace("\t", " ").partition(" ")
         if keyword == "note":
             decl.name = value.strip()
         elif keyword == "format":
@@ -429,6 +428,10 @@ class _Reader:
         number, code = self._amount(parts.amount, lineno, "amount", self.places)
         cost = self._conversion(parts.cost, parts.cost_total, lineno)
         price = self._conversion(parts.price, parts.price_total, lineno)
+        if cost is not None and price is None:
+            txn.bare_cost = True
+        elif price == cost:
+            price = None  # `{C} @ C`: the price only makes ledger and hledger weigh by the cost
         if self.strict:
             codes = [code] + [c.commodity for c in (cost, price) if c is not None]
             self._check_declared(txn, lineno, account, codes)
@@ -446,7 +449,7 @@ class _Reader:
         if self.strict:
             self._check_declared(txn, lineno, account, ())
         txn.elided = len(txn.postings)
-        txn.postings.append(_Elided(account, memo))
+        txn.postings.append(_Elided(account, memo, lineno))
 
     def _amount(
         self, text: str, lineno: int, kind: str, places_seen: dict[str, int]
@@ -485,6 +488,8 @@ class _Reader:
             self._problem(txn.line, "entry", reason)
             return
         postings = self._fill(txn) if txn.elided >= 0 else cast("list[Posting]", txn.postings)
+        if postings is None:
+            return
         entry = JournalEntry(
             date=txn.day,
             narration=txn.narration,
@@ -499,12 +504,17 @@ class _Reader:
             self.parsed.assertions.extend(txn.assertions)
             self.assertion_headers.extend([txn.line] * len(txn.assertions))
 
-    def _fill(self, txn: _Txn) -> list[Posting]:
+    def _fill(self, txn: _Txn) -> list[Posting] | None:
+        """The postings with the omitted amount filled in, or ``None`` (a problem) if unsafe."""
         known = [p for p in txn.postings if isinstance(p, Posting)]
         elided = txn.postings[txn.elided]
         assert isinstance(elided, _Elided)
+        if txn.bare_cost:
+            self._problem(elided.line, "posting", _BARE_COST)
+            return None
         sums = residuals(tuple(known))
-        open_sums = [(code, total) for code, total in sums.items() if total] or list(sums.items())
+        open_sums = [(code, total) for code, total in sums.items() if total]
+        open_sums = open_sums or list(sums.items())[:1]
         fills = [
             Posting(elided.account, -total, code, memo="" if i else elided.memo)
             for i, (code, total) in enumerate(open_sums)
@@ -871,9 +881,10 @@ def _posting_text(posting: Posting, scales: dict[str, int]) -> str:
     if posting.cost is not None:
         cost = _amount_text(posting.cost.number, posting.cost.commodity, scales)
         amount += f" {{{{{cost}}}}}" if posting.cost.total else f" {{{cost}}}"
-    if posting.price is not None:
-        price = _amount_text(posting.price.number, posting.price.commodity, scales)
-        amount += f" @@ {price}" if posting.price.total else f" @ {price}"
+    price = posting.price or posting.cost  # ledger and hledger weigh a bare `{}` differently
+    if price is not None:
+        price_text = _amount_text(price.number, price.commodity, scales)
+        amount += f" @@ {price_text}" if price.total else f" @ {price_text}"
     gap = " " * max(2, 40 - len(posting.account) - len(amount.partition(" ")[0]))
     text = f"    {posting.account}{gap}{amount}"
     if posting.memo:

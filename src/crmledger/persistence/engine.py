@@ -42,6 +42,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB: bulk index inserts stay in memory
         cursor.close()
 
     @event.listens_for(engine, "begin")

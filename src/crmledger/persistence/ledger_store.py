@@ -31,7 +31,7 @@ from sqlalchemy import (
 from crmledger.core.accounts import Account
 from crmledger.core.entries import Conversion, EntryState, JournalEntry, Posting
 from crmledger.core.errors import EntryNotFoundError
-from crmledger.core.hashing import GENESIS
+from crmledger.core.hashing import GENESIS, canonical_number
 from crmledger.core.money import Commodity, from_minor
 from crmledger.persistence.tables import (
     account_balances,
@@ -42,6 +42,7 @@ from crmledger.persistence.tables import (
     journal_sequences,
     journals,
     ledger_state,
+    posting_conversions,
     postings,
     settings,
 )
@@ -74,25 +75,26 @@ _POSTING_COLUMNS = (
     "account_id",
     "commodity",
     "amount_minor",
+    "party",
+    "memo",
+)
+_CONVERSION_COLUMNS = (
+    "posting_id",
     "weight_commodity",
     "weight_minor",
-    "converted",
     "cost_number",
     "cost_commodity",
     "cost_total",
     "price_number",
     "price_commodity",
     "price_total",
-    "party",
-    "memo",
-    "date",
 )
 
 
 def _conversion_cells(conversion: Conversion | None) -> tuple[str | None, str | None, bool | None]:
     if conversion is None:
         return None, None, None
-    return format(conversion.number, "f"), conversion.commodity, conversion.total
+    return canonical_number(conversion.number), conversion.commodity, conversion.total
 
 
 def _conversion(number: str | None, commodity: str | None, total: bool | None) -> Conversion | None:
@@ -239,10 +241,16 @@ class SqlLedgerStore:
         if not batch:
             return
         when: Any = posted_at.strftime("%Y-%m-%d %H:%M:%S.%f") if self._sqlite else posted_at
-        entry_rows = [self._entry_row(item, when) for item in batch]
-        posting_rows = [row for item in batch for row in self._posting_rows(item)]
+        entry_rows = []
+        posting_rows: list[tuple[Any, ...]] = []
+        conversion_rows: list[tuple[Any, ...]] = []
+        for item in batch:
+            entry_rows.append(self._entry_row(item, when))
+            _posting_rows(item, posting_rows, conversion_rows)
         self._executemany("journal_entries", _ENTRY_COLUMNS, entry_rows)
         self._executemany("postings", _POSTING_COLUMNS, posting_rows)
+        if conversion_rows:
+            self._executemany("posting_conversions", _CONVERSION_COLUMNS, conversion_rows)
         self.conn.execute(
             update(journal_entries)
             .where(journal_entries.c.id.between(batch[0].id, batch[-1].id))
@@ -256,53 +264,28 @@ class SqlLedgerStore:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         self.conn.exec_driver_sql(sql, rows)
 
-    def _day(self, day: date) -> Any:
-        return day.isoformat() if self._sqlite else day
-
     def _entry_row(self, item: PreparedEntry, when: Any) -> tuple[Any, ...]:
         e = item.entry
         return (
             item.id,
             e.journal,
             e.fiscal_year,
-            e.number,
-            self._day(e.date),
+            item.number,
+            e.date.isoformat() if self._sqlite else e.date,
             e.narration,
             e.payee,
             e.party,
             e.reference,
-            json.dumps(list(e.tags)),
-            json.dumps(list(e.links)),
-            json.dumps([list(kv) for kv in e.meta]),
+            _json_list(e.tags),
+            _json_list(e.links),
+            json.dumps([list(kv) for kv in e.meta]) if e.meta else "[]",
             EntryState.DRAFT.value,
             e.reverses,
             item.import_id,
-            e.hash,
-            e.previous_hash,
+            item.hash,
+            item.previous_hash,
             when,
         )
-
-    def _posting_rows(self, item: PreparedEntry) -> Iterator[tuple[Any, ...]]:
-        day = self._day(item.entry.date)
-        for line, (p, (amount, weight), account_id) in enumerate(
-            zip(item.entry.postings, item.minors, item.account_ids, strict=True)
-        ):
-            yield (
-                item.first_posting_id + line,
-                item.id,
-                line,
-                account_id,
-                p.commodity,
-                amount,
-                p.weight_commodity,
-                weight,
-                p.conversion is not None,
-                *_conversion_cells(p.cost),
-                *_conversion_cells(p.price),
-                p.party,
-                p.memo,
-                day,
-            )
 
     def add_balance_deltas(self, deltas: dict[BalanceKey, tuple[int, int]]) -> None:
         if not deltas:
@@ -358,12 +341,20 @@ class SqlLedgerStore:
     def _entries(self, where: Any, by_date: bool = False) -> Iterator[JournalEntry]:
         scales = self.scales()
         names = {i: a.name for a_name, (i, a) in self.accounts().items() if a_name}
-        e, p = journal_entries.c, postings.c
+        e, p, c = journal_entries.c, postings.c, posting_conversions.c
         # The chain runs in posting order, which is id order within a journal.
         order = (e.date, e.id) if by_date else (e.journal, e.id)
         stmt = (
-            select(journal_entries, *[c.label(f"p_{c.name}") for c in postings.c])
-            .select_from(journal_entries.outerjoin(postings, p.entry_id == e.id))
+            select(
+                journal_entries,
+                *[col.label(f"p_{col.name}") for col in postings.c],
+                *[col.label(f"c_{col.name}") for col in posting_conversions.c],
+            )
+            .select_from(
+                journal_entries.outerjoin(postings, p.entry_id == e.id).outerjoin(
+                    posting_conversions, c.posting_id == p.id
+                )
+            )
             .where(where)
             .order_by(*order, p.line_no)
         )
@@ -464,14 +455,14 @@ class SqlLedgerStore:
                     journal_entries, e.id == p.entry_id
                 )
             )
-            .where(or_(a.name == account, a.name.startswith(account + ":")))
+            .where(or_(a.name == account, a.name.startswith(account + ":", autoescape=True)))
             .where(e.state != EntryState.DRAFT.value)
-            .order_by(p.date, e.id, p.line_no)
+            .order_by(e.date, e.id, p.line_no)
         )
         if start is not None:
-            stmt = stmt.where(p.date >= start)
+            stmt = stmt.where(e.date >= start)
         if end is not None:
-            stmt = stmt.where(p.date <= end)
+            stmt = stmt.where(e.date <= end)
         return [
             LedgerPostingRow(r[0], r[1], f"{r[2]}/{r[3]}/{r[4]}", r[5], r[6], r[7], int(r[8]))
             for r in self.conn.execute(stmt)
@@ -527,10 +518,10 @@ def _posting(row: Any, names: dict[int, str], scales: dict[str, int]) -> Posting
         account=names[row.p_account_id],
         amount=from_minor(row.p_amount_minor, scales[row.p_commodity]),
         commodity=row.p_commodity,
-        cost=_conversion(row.p_cost_number, row.p_cost_commodity, row.p_cost_total),
-        price=_conversion(row.p_price_number, row.p_price_commodity, row.p_price_total),
+        cost=_conversion(row.c_cost_number, row.c_cost_commodity, row.c_cost_total),
+        price=_conversion(row.c_price_number, row.c_price_commodity, row.c_price_total),
         party=row.p_party,
-        memo=row.p_memo,
+        memo=row.p_memo or "",
     )
 
 
@@ -555,3 +546,30 @@ def _entry(row: Any, lines: list[Posting]) -> JournalEntry:
         reversed_by=row.reversed_by_id,
         postings=tuple(lines),
     )
+
+
+def _json_list(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values)) if values else "[]"
+
+
+def _posting_rows(
+    item: PreparedEntry, postings_out: list[tuple[Any, ...]], conversions_out: list[tuple[Any, ...]]
+) -> None:
+    posting_id = item.first_posting_id
+    for line, (p, (amount, weight), account_id) in enumerate(
+        zip(item.entry.postings, item.minors, item.account_ids, strict=True)
+    ):
+        postings_out.append(
+            (posting_id, item.id, line, account_id, p.commodity, amount, p.party, p.memo or None)
+        )
+        if p.cost is not None or p.price is not None:
+            conversions_out.append(
+                (
+                    posting_id,
+                    p.weight_commodity,
+                    weight,
+                    *_conversion_cells(p.cost),
+                    *_conversion_cells(p.price),
+                )
+            )
+        posting_id += 1

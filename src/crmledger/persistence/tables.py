@@ -127,6 +127,8 @@ journal_entries = Table(
 )
 Index("ix_journal_entries_date", journal_entries.c.date)
 
+# Postings stay narrow (they are most of the rows); the rare conversions (cost / price) live
+# in their own table, one row per converted posting.
 postings = Table(
     "postings",
     metadata,
@@ -136,21 +138,28 @@ postings = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("commodity", String(24), ForeignKey("commodities.code"), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
+    Column("party", String(64)),
+    Column("memo", Text),
+    UniqueConstraint("entry_id", "line_no", name="uq_posting_line"),
+)
+Index("ix_postings_account", postings.c.account_id, postings.c.entry_id)
+
+# The weight of a converted posting: its value in the cost or price commodity, rounded
+# half-even to that commodity's scale, with the conversion as written (canonical text).
+posting_conversions = Table(
+    "posting_conversions",
+    metadata,
+    Column("posting_id", Id, ForeignKey("postings.id"), primary_key=True, autoincrement=False),
     Column("weight_commodity", String(24), ForeignKey("commodities.code"), nullable=False),
     Column("weight_minor", BigInteger, nullable=False),
-    Column("converted", Boolean, nullable=False),
     Column("cost_number", String(64)),
     Column("cost_commodity", String(24)),
     Column("cost_total", Boolean),
     Column("price_number", String(64)),
     Column("price_commodity", String(24)),
     Column("price_total", Boolean),
-    Column("party", String(64)),
-    Column("memo", Text, nullable=False, server_default=""),
-    Column("date", Date, nullable=False),
-    UniqueConstraint("entry_id", "line_no", name="uq_posting_line"),
+    CheckConstraint("cost_number IS NOT NULL OR price_number IS NOT NULL", name="has_conversion"),
 )
-Index("ix_postings_account_date", postings.c.account_id, postings.c.date)
 
 # Running balances per account, commodity and month (period = year * 100 + month), kept in
 # the posting transaction so reports never have to re-read every posting.

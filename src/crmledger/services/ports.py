@@ -15,11 +15,17 @@ from crmledger.core.money import Commodity
 
 @dataclass(frozen=True, slots=True)
 class PreparedEntry:
-    """An entry ready to store: ids, number and hash assigned, amounts in minor units."""
+    """An entry ready to store: ids, number and hash assigned, amounts in minor units.
+
+    ``minors`` holds each posting's amount and weight in minor units.
+    """
 
     id: int
     first_posting_id: int
     entry: JournalEntry
+    number: int
+    hash: str
+    previous_hash: str
     minors: tuple[tuple[int, int], ...]
     account_ids: tuple[int, ...]
     import_id: int | None = None

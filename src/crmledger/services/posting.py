@@ -15,11 +15,11 @@ the same transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from crmledger.core.accounts import Account
-from crmledger.core.entries import EntryState, JournalEntry, weights_minor
+from crmledger.core.entries import JournalEntry
 from crmledger.core.errors import LedgerError
 from crmledger.core.hashing import GENESIS, canonical_record, chain_hash
 from crmledger.core.rules import check_postable
@@ -47,10 +47,11 @@ def validate_batch(
     store: LedgerStore,
     entries: Sequence[JournalEntry],
     open_account: Callable[[str], Account] | None = None,
-) -> dict[str, tuple[int, Account]]:
+) -> tuple[dict[str, tuple[int, Account]], list[tuple[tuple[int, int], ...]]]:
     """Check every entry; open unknown accounts via ``open_account`` when given.
 
-    Raises :class:`EntriesRejectedError` listing every entry that breaks a rule.
+    Returns the accounts and each entry's posting amounts in minor units. Raises
+    :class:`EntriesRejectedError` listing every entry that breaks a rule.
     """
     accounts = store.accounts()
     if open_account is not None:
@@ -58,16 +59,17 @@ def validate_batch(
     by_name = {name: account for name, (_, account) in accounts.items()}
     scales = store.scales()
     lock = store.get_setting("lock_date")
-    lock_date = datetime.fromisoformat(lock).date() if lock else None
+    lock_date = date.fromisoformat(lock) if lock else None
     rejections = []
+    minors = []
     for index, entry in enumerate(entries):
         try:
-            check_postable(entry, by_name, scales, lock_date)
+            minors.append(check_postable(entry, by_name, scales, lock_date))
         except LedgerError as error:
             rejections.append(Rejection(index, error))
     if rejections:
         raise EntriesRejectedError(rejections)
-    return accounts
+    return accounts, minors
 
 
 def _open_missing(
@@ -100,53 +102,65 @@ def post_batch(
 ) -> list[PostedRef]:
     """Validate and post ``entries`` in the caller's transaction; all or nothing."""
     store.lock_for_posting()
-    accounts = validate_batch(store, entries, open_account)
+    accounts, all_minors = validate_batch(store, entries, open_account)
+    account_ids = {name: account_id for name, (account_id, _) in accounts.items()}
     scales = store.scales()
-    first_entry, first_posting = store.reserve_ids(
-        len(entries), sum(len(e.postings) for e in entries)
-    )
-    numbers: dict[tuple[str, int], int] = {}
-    heads: dict[str, str] = {}
-    counts: dict[str, int] = {}
+    entry_id, posting_id = store.reserve_ids(len(entries), sum(len(e.postings) for e in entries))
+    chain = _Chain(store)
     deltas: dict[BalanceKey, tuple[int, int]] = {}
     prepared = []
-    refs = []
-    posting_id = first_posting
-    for offset, draft in enumerate(entries):
-        key = (draft.journal, draft.fiscal_year)
-        if key not in numbers:
-            numbers[key] = store.last_number(*key)
-        if draft.journal not in heads:
-            heads[draft.journal] = store.journal_head(draft.journal) or GENESIS
-        numbers[key] += 1
-        entry = replace(
-            draft,
-            id=first_entry + offset,
-            number=numbers[key],
-            state=EntryState.POSTED,
-            previous_hash=heads[draft.journal],
-        )
-        entry = replace(
-            entry, hash=chain_hash(canonical_record(entry, scales, heads[entry.journal]))
-        )
-        assert entry.hash is not None
-        heads[entry.journal] = entry.hash
-        counts[entry.journal] = counts.get(entry.journal, 0) + 1
-        minors = tuple(weights_minor(p, scales) for p in entry.postings)
-        account_ids = tuple(accounts[p.account][0] for p in entry.postings)
-        _add_deltas(deltas, entry, minors, account_ids)
+    for entry, minors in zip(entries, all_minors, strict=True):
+        number, previous = chain.next(entry.journal, entry.fiscal_year)
+        record = canonical_record(entry, scales, previous, number=number, minors=minors)
+        digest = chain.link(entry.journal, chain_hash(record))
+        ids = tuple(account_ids[p.account] for p in entry.postings)
+        _add_deltas(deltas, entry, minors, ids)
         prepared.append(
-            PreparedEntry(entry.id or 0, posting_id, entry, minors, account_ids, import_id)
+            PreparedEntry(
+                entry_id, posting_id, entry, number, digest, previous, minors, ids, import_id
+            )
         )
+        entry_id += 1
         posting_id += len(entry.postings)
-        refs.append(PostedRef(entry.id or 0, entry.journal, key[1], numbers[key], entry.hash))
     store.insert_posted(prepared, posted_at)
-    for (journal, year), last in numbers.items():
-        store.set_last_number(journal, year, last)
-    for journal, head in heads.items():
-        store.set_journal_head(journal, head, counts[journal])
+    chain.save()
     store.add_balance_deltas(deltas)
-    return refs
+    return [
+        PostedRef(p.id, p.entry.journal, p.entry.fiscal_year, p.number, p.hash) for p in prepared
+    ]
+
+
+class _Chain:
+    """Numbers per journal and year and the hash chain per journal, for one batch."""
+
+    def __init__(self, store: LedgerStore) -> None:
+        self._store = store
+        self._numbers: dict[tuple[str, int], int] = {}
+        self._heads: dict[str, str] = {}
+        self._added: dict[str, int] = {}
+
+    def next(self, journal: str, year: int) -> tuple[int, str]:
+        """The next number in ``journal``/``year`` and the hash the entry links to."""
+        key = (journal, year)
+        if key not in self._numbers:
+            self._numbers[key] = self._store.last_number(journal, year)
+        if journal not in self._heads:
+            self._heads[journal] = self._store.journal_head(journal) or GENESIS
+        self._numbers[key] += 1
+        return self._numbers[key], self._heads[journal]
+
+    def link(self, journal: str, digest: str) -> str:
+        """Make ``digest`` the head of ``journal``."""
+        self._heads[journal] = digest
+        self._added[journal] = self._added.get(journal, 0) + 1
+        return digest
+
+    def save(self) -> None:
+        """Store the last numbers and heads."""
+        for (journal, year), last in self._numbers.items():
+            self._store.set_last_number(journal, year, last)
+        for journal, head in self._heads.items():
+            self._store.set_journal_head(journal, head, self._added.get(journal, 0))
 
 
 def _add_deltas(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 16:46:56.972395
+Create Date: 2026-11-22
 """
 
 from __future__ import annotations
@@ -176,18 +176,8 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("commodity", sa.String(length=24), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
-        sa.Column("weight_commodity", sa.String(length=24), nullable=False),
-        sa.Column("weight_minor", sa.BigInteger(), nullable=False),
-        sa.Column("converted", sa.Boolean(), nullable=False),
-        sa.Column("cost_number", sa.String(length=64), nullable=True),
-        sa.Column("cost_commodity", sa.String(length=24), nullable=True),
-        sa.Column("cost_total", sa.Boolean(), nullable=True),
-        sa.Column("price_number", sa.String(length=64), nullable=True),
-        sa.Column("price_commodity", sa.String(length=24), nullable=True),
-        sa.Column("price_total", sa.Boolean(), nullable=True),
         sa.Column("party", sa.String(length=64), nullable=True),
-        sa.Column("memo", sa.Text(), server_default="", nullable=False),
-        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("memo", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_postings_account_id_accounts")
         ),
@@ -197,22 +187,49 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["entry_id"], ["journal_entries.id"], name=op.f("fk_postings_entry_id_journal_entries")
         ),
-        sa.ForeignKeyConstraint(
-            ["weight_commodity"],
-            ["commodities.code"],
-            name=op.f("fk_postings_weight_commodity_commodities"),
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_postings")),
         sa.UniqueConstraint("entry_id", "line_no", name="uq_posting_line"),
     )
     with op.batch_alter_table("postings", schema=None) as batch_op:
-        batch_op.create_index("ix_postings_account_date", ["account_id", "date"], unique=False)
+        batch_op.create_index("ix_postings_account", ["account_id", "entry_id"], unique=False)
+
+    op.create_table(
+        "posting_conversions",
+        sa.Column(
+            "posting_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.Column("weight_commodity", sa.String(length=24), nullable=False),
+        sa.Column("weight_minor", sa.BigInteger(), nullable=False),
+        sa.Column("cost_number", sa.String(length=64), nullable=True),
+        sa.Column("cost_commodity", sa.String(length=24), nullable=True),
+        sa.Column("cost_total", sa.Boolean(), nullable=True),
+        sa.Column("price_number", sa.String(length=64), nullable=True),
+        sa.Column("price_commodity", sa.String(length=24), nullable=True),
+        sa.Column("price_total", sa.Boolean(), nullable=True),
+        sa.CheckConstraint(
+            "cost_number IS NOT NULL OR price_number IS NOT NULL",
+            name=op.f("ck_posting_conversions_has_conversion"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["posting_id"], ["postings.id"], name=op.f("fk_posting_conversions_posting_id_postings")
+        ),
+        sa.ForeignKeyConstraint(
+            ["weight_commodity"],
+            ["commodities.code"],
+            name=op.f("fk_posting_conversions_weight_commodity_commodities"),
+        ),
+        sa.PrimaryKeyConstraint("posting_id", name=op.f("pk_posting_conversions")),
+    )
 
 
 def downgrade() -> None:
 
+    op.drop_table("posting_conversions")
     with op.batch_alter_table("postings", schema=None) as batch_op:
-        batch_op.drop_index("ix_postings_account_date")
+        batch_op.drop_index("ix_postings_account")
 
     op.drop_table("postings")
     op.drop_table("journal_sequences")

@@ -40,9 +40,10 @@ _CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _HASHED)
 _PG_CHANGED = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _HASHED)
 
 _UNBALANCED = """
-    SELECT 1 FROM postings WHERE entry_id = {id}
-    GROUP BY weight_commodity
-    HAVING abs(sum(weight_minor)) > sum(CASE WHEN converted THEN 1 ELSE 0 END)
+    SELECT 1 FROM postings p LEFT JOIN posting_conversions c ON c.posting_id = p.id
+    WHERE p.entry_id = {id}
+    GROUP BY coalesce(c.weight_commodity, p.commodity)
+    HAVING abs(sum(coalesce(c.weight_minor, p.amount_minor))) > count(c.posting_id)
 """
 _NOT_NEXT = """
     {number} IS NULL OR ({number} > 1 AND NOT EXISTS (
@@ -87,6 +88,13 @@ SQLITE = [
     """CREATE TRIGGER po_delete_guard BEFORE DELETE ON postings
     WHEN (SELECT state FROM journal_entries WHERE id = OLD.entry_id) <> 'draft'
     BEGIN SELECT RAISE(ABORT, 'ledger: postings of a posted entry are immutable'); END""",
+    *(
+        f"""CREATE TRIGGER pc_{op.lower()}_guard BEFORE {op} ON posting_conversions
+    WHEN (SELECT e.state FROM postings p JOIN journal_entries e ON e.id = p.entry_id
+          WHERE p.id = {row}.posting_id) <> 'draft'
+    BEGIN SELECT RAISE(ABORT, 'ledger: postings of a posted entry are immutable'); END"""
+        for op, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD"))
+    ),
 ]
 
 _PG_FUNCTION = f"""
@@ -140,6 +148,19 @@ BEGIN
 END $$ LANGUAGE plpgsql
 """
 
+_PG_CONVERSION_FUNCTION = """
+CREATE OR REPLACE FUNCTION ledger_conversion_guard() RETURNS trigger AS $$
+DECLARE posting bigint := CASE WHEN TG_OP = 'INSERT' THEN NEW.posting_id ELSE OLD.posting_id END;
+BEGIN
+  IF (SELECT e.state FROM postings p JOIN journal_entries e ON e.id = p.entry_id
+      WHERE p.id = posting) <> 'draft' THEN
+    RAISE EXCEPTION 'ledger: postings of a posted entry are immutable';
+  END IF;
+  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql
+"""
+
 _PG_POSTING_FUNCTION = """
 CREATE OR REPLACE FUNCTION ledger_posting_guard() RETURNS trigger AS $$
 BEGIN
@@ -157,6 +178,9 @@ END $$ LANGUAGE plpgsql
 POSTGRESQL = [
     _PG_FUNCTION,
     _PG_POSTING_FUNCTION,
+    _PG_CONVERSION_FUNCTION,
+    """CREATE TRIGGER pc_guard BEFORE INSERT OR UPDATE OR DELETE ON posting_conversions
+    FOR EACH ROW EXECUTE FUNCTION ledger_conversion_guard()""",
     _PG_GAPLESS_FUNCTION,
     """CREATE CONSTRAINT TRIGGER je_gapless AFTER UPDATE ON journal_entries
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_gapless_guard()""",
@@ -178,6 +202,8 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS je_guard ON journal_entries")
         op.execute("DROP TRIGGER IF EXISTS po_guard ON postings")
         op.execute("DROP TRIGGER IF EXISTS je_gapless ON journal_entries")
+        op.execute("DROP TRIGGER IF EXISTS pc_guard ON posting_conversions")
+        op.execute("DROP FUNCTION IF EXISTS ledger_conversion_guard()")
         op.execute("DROP FUNCTION IF EXISTS ledger_gapless_guard()")
         op.execute("DROP FUNCTION IF EXISTS ledger_entry_guard()")
         op.execute("DROP FUNCTION IF EXISTS ledger_posting_guard()")
@@ -192,5 +218,8 @@ def downgrade() -> None:
         "po_insert_guard",
         "po_update_guard",
         "po_delete_guard",
+        "pc_insert_guard",
+        "pc_update_guard",
+        "pc_delete_guard",
     ):
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
