@@ -1,9 +1,9 @@
 """End-to-end benchmarks of crmledger against ledger-cli, hledger and beancount.
 
 For each size the same generated books (see :mod:`benchmarks.generate`, cached in
-``bench-data/N/``) go through every tool, each run in a fresh child process whose wall time
-and peak resident memory are taken from ``os.wait4`` (the child's own rusage, not the
-maximum over every child this process ever had)::
+``bench-data/N/``) go through every tool, each run in a fresh child process under
+``/usr/bin/time`` (or a tiny ``os.wait4`` wrapper), so the peak resident memory is that
+child's own, not the maximum over every child this process ever had::
 
     python -m benchmarks.run --sizes 10000,100000 --out bench-data
 
@@ -45,6 +45,8 @@ Balances = dict[tuple[str, str], Decimal]
 BIN = Path(sys.executable).parent
 CRMLEDGER = BIN / "crmledger"
 REPORT_RUNS = 5
+WARM_UP_SIZE = 100
+IMPORTS = (("entries", "entries.csv"), ("ledger", "books.journal"))
 POSTGRES_ENV = "CRMLEDGER_BENCH_POSTGRES_URL"
 POSTGRES_SCHEMA = "crmledger_bench"
 AMOUNT_RE = re.compile(r"(-?[\d,]+(?:\.\d+)?) ([A-Z][A-Z0-9]*)")
@@ -144,6 +146,17 @@ def measure(argv: Sequence[str], work: Path, name: str) -> Measurement:
     fields = next((line.split() for line in reversed(lines) if line.strip()), ["0", "0"])
     code = os.waitstatus_to_exitcode(status)
     return Measurement(wall, int(fields[-1]), code, stdout, stderr)
+
+
+def enable_bytecode_cache(out: Path) -> None:
+    """Let the Python children (crmledger, bean-query) cache their bytecode in ``out``.
+
+    Installed packages normally ship compiled bytecode; a uv venv does not, and this
+    environment sets ``PYTHONDONTWRITEBYTECODE``, so every start would recompile some 400
+    modules (over a second). Children inherit this process's environment.
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str((out / "pycache").resolve())
 
 
 def tool_path(name: str) -> str | None:
@@ -494,7 +507,7 @@ def posting_benchmarks(out: Path) -> dict[str, dict[str, Any]]:
 # --- one size -----------------------------------------------------------------------------
 
 
-def prepare(size: int, out: Path) -> Bench:
+def prepare(size: int, out: Path, quiet: bool = False) -> Bench:
     """The size's data folder, generating the books unless a complete set is cached."""
     data = out / str(size)
     marker = data / "expected.json"
@@ -506,9 +519,22 @@ def prepare(size: int, out: Path) -> Bench:
         if found != (FORMAT_VERSION, size) or document.get("seed") != DEFAULT_SEED:
             document = None
     if document is None:
-        print(f"generating {size:,} transactions in {data} ...", flush=True)
+        if not quiet:
+            print(f"generating {size:,} transactions in {data} ...", flush=True)
         document = generate(size, data)
     return Bench(size, data, expected_balances(document))
+
+
+def warm_up(out: Path) -> None:
+    """Run every tool once, untimed, on a tiny book: fills the bytecode and file caches."""
+    bench = prepare(WARM_UP_SIZE, out, quiet=True)
+    for peer in PEERS:
+        path = tool_path(peer.key)
+        if path is not None:
+            measure([path, *peer.arguments(bench.data)], bench.work, peer.key)
+    for kind, filename in IMPORTS:
+        if reader_available(kind):
+            import_row(bench, kind, filename)
 
 
 def run_size(bench: Bench) -> list[Row]:
@@ -518,7 +544,7 @@ def run_size(bench: Bench) -> list[Row]:
         print(f"  {peer.label} ...", flush=True)
         rows.append(peer_row(bench, peer))
     urls = []
-    for kind, filename in (("entries", "entries.csv"), ("ledger", "books.journal")):
+    for kind, filename in IMPORTS:
         print(f"  crmledger import {kind} ...", flush=True)
         row, url = import_row(bench, kind, filename)
         rows.append(row)
@@ -701,6 +727,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run every size, then posting throughput; exit 1 if any answer was wrong."""
     args = parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    enable_bytecode_cache(args.out)
+    warm_up(args.out)
     results: dict[int, list[Row]] = {}
     for size in sizes:
         bench = prepare(size, args.out)

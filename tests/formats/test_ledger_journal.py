@@ -53,13 +53,15 @@ def parse_displayed_amount(text: str) -> tuple[str, Decimal]:
 
 
 def ledger_balances(path: Path) -> dict[tuple[str, str], Decimal]:
-    """Per account and commodity, the balance ``ledger bal`` reports; zeros left out.
+    """Per account and commodity, the balance ``ledger bal --flat`` reports; zeros left out.
 
-    A multi-commodity balance is one ``display_total`` with several amounts; ``join`` puts
-    them on one line, separated by a literal ``\\n``, after the account in brackets.
+    Balances are exclusive (the account's own postings, as hledger's flat mode and
+    :func:`posting_sums` count them), hence ``display_amount``, not ``display_total``. A
+    multi-commodity amount is joined on one line, separated by a literal ``\\n``, after the
+    account in brackets.
     """
     assert LEDGER is not None
-    fmt = "[%(account)]%(join(scrub(display_total)))\n"
+    fmt = "[%(account)]%(join(scrub(display_amount)))\n"
     result = subprocess.run(
         [LEDGER, "-f", str(path), "bal", "--flat", "--no-total", "--balance-format", fmt],
         check=True,
@@ -131,6 +133,7 @@ ACCOUNTS = [
     Account("Income:Sales"),
     Account("Income:Gains"),
     Account("Expenses:Food"),
+    Account("Expenses:Food:Extra"),
     Account("Expenses:Travel"),
     Account("Equity:Opening Balances"),
 ]
@@ -147,7 +150,7 @@ def _plain(rng: random.Random) -> tuple[Posting, ...]:
     split = (amount / 3).quantize(Decimal(1).scaleb(-SCALES[code]))
     return (
         Posting("Expenses:Food", split, code, memo="split" if rng.random() < 0.2 else ""),
-        Posting("Expenses:Travel", amount - split, code),
+        Posting("Expenses:Food:Extra", amount - split, code),
         Posting(CASH.get(code, "Liabilities:Card 2"), -amount, code),
     )
 

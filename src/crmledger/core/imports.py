@@ -3,7 +3,7 @@
 Stages follow an ``(items, problems)`` contract: a reader returns everything it could parse
 *and* everything it could not, as values a report can show. Nothing is dropped silently::
 
-    parsed = read_ledger_journal(path)
+    parsed = read_ledger_file(path)
     for problem in parsed.problems:
         print(problem)          # books.journal:12: amount: more than 2 decimals for EUR
 """

@@ -240,7 +240,7 @@ class _Reader:
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         text = text.rstrip()  # so that a header on the last line is seen as truncated
-        fast = _FAST_POSTING.fullmatch
+        fast, strict = _FAST_POSTING.fullmatch, self.strict
         valid, places = self.valid_accounts, self.places
         for lineno, line in enumerate(text.split("\n"), 1):
             if not line:
@@ -249,10 +249,11 @@ class _Reader:
                 self._top_level(lineno, line)
             elif (txn := self.txn) is None:
                 self._indented_outside(lineno, line)
-            elif (match := fast(line)) is None or self.strict:
+            elif (match := fast(line)) is None or strict:
                 self._indented_in_txn(txn, lineno, line)
             else:
-                # The common posting, inline: this line runs millions of times.
+                # The common posting, inline as it runs millions of times; a new account or
+                # more decimal places than seen so far take the general path once.
                 account, number, decimals, code = match.groups()
                 if account not in valid or len(decimals or "") > places.get(code, -1):
                     self._indented_in_txn(txn, lineno, line)
