@@ -139,7 +139,8 @@ def _raw(app: App, sql: str) -> None:
         "UPDATE postings SET amount_minor = 1 WHERE entry_id = 1",
         "DELETE FROM postings WHERE entry_id = 1",
         "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor) "
-        "SELECT 99, 1, 9, account_id, commodity, 0 FROM postings WHERE entry_id = 1 AND line_no = 0",
+        "SELECT 99, 1, 9, account_id, commodity, 0 FROM postings "
+        "WHERE entry_id = 1 AND line_no = 0",
         "INSERT INTO posting_conversions (posting_id, weight_commodity, weight_minor, "
         "price_number, price_commodity, price_total) VALUES (1, 'EUR', 1000, '1', 'EUR', false)",
     ],

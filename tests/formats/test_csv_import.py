@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from crmledger.bootstrap import App
 from crmledger.cli.main import app as cli
 from crmledger.services.errors import ImportRejectedError
-from crmledger.services.imports import file_fingerprint
+from crmledger.services.imports import InterruptedImportError, file_fingerprint
 
 GOOD = """entry,date,account,amount,commodity,description,payee
 1,2026-01-05,Assets:Bank:Checking,-120.00,EUR,Office chairs,Chairs Ltd
@@ -131,8 +131,8 @@ def test_batches_commit_separately_and_a_rerun_resumes(app: App, tmp_path: Path)
     parsed = app.readers["entries"](path, False)
     fingerprint = file_fingerprint(path)
 
-    def crash_in_second_batch(done: int, total: int) -> None:
-        if done == 2:
+    def crash_after_first_batch(done: int) -> None:
+        if done == 1:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -141,9 +141,9 @@ def test_batches_commit_separately_and_a_rerun_resumes(app: App, tmp_path: Path)
             fingerprint=fingerprint,
             kind="entries",
             batch_size=1,
-            progress=crash_in_second_batch,
+            progress=crash_after_first_batch,
         )
-    assert rows(app) == 2  # batch 1 committed, batch 2 rolled back
+    assert rows(app) == 2  # batch 1 committed before the interruption
     result = app.imports.import_parsed(
         parsed, fingerprint=fingerprint, kind="entries", batch_size=1
     )
@@ -165,3 +165,38 @@ def test_cli_import_reports_file_line_field_reason(app: App, tmp_path: Path) -> 
     assert f"{path}:8: amount: entry does not balance" in out or isinstance(
         result.exception, ImportRejectedError
     )
+
+
+def test_rows_of_an_entry_must_be_adjacent(app: App, tmp_path: Path) -> None:
+    body = GOOD + "1,2026-01-05,Assets:Cash,0.00,EUR,Office chairs,\n"
+    problems = problems_of(app, write(tmp_path, body))
+    assert any(":8: entry: rows of entry '1' must be adjacent" in p for p in problems)
+
+
+def test_problems_in_late_chunks_roll_back_earlier_chunks(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("crmledger.services.imports.CHUNK", 1)
+    body = GOOD + "9,2026-02-01,Assets:Cash,10,EUR,x,\n9,2026-02-01,Income:Other,-9,EUR,x,\n"
+    problems = problems_of(app, write(tmp_path, body))  # asserts zero rows written
+    assert len(problems) == 1
+    assert ".csv:8: amount: entry does not balance" in problems[0]
+
+
+def test_an_interrupted_batched_import_resumes_only_in_batches(app: App, tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+
+    def interrupt(done: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        app.imports.import_parsed(
+            app.readers["entries"](path, False),
+            fingerprint=file_fingerprint(path),
+            kind="entries",
+            batch_size=2,
+            progress=interrupt,
+        )
+    with pytest.raises(InterruptedImportError):
+        run_import(app, path)
+    assert run_import(app, path, batch=2) == 3

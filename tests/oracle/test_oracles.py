@@ -50,7 +50,7 @@ def book() -> GeneratedBook:
 
 
 @pytest.fixture(scope="module")
-def small_book() -> GeneratedBook:
+def round_trip_book() -> GeneratedBook:
     return generate(SEED + 1, N_ROUND_TRIP)
 
 
@@ -176,9 +176,9 @@ def test_beancount_checks_and_sums_the_beancount_export_like_crmledger(
 
 @pytest.mark.parametrize("kind", ["ledger", "beancount"])
 def test_export_import_export_gives_the_same_text_and_balances(
-    app: App, fresh: App, small_book: GeneratedBook, tmp_path: Path, kind: str
+    app: App, fresh: App, round_trip_book: GeneratedBook, tmp_path: Path, kind: str
 ) -> None:
-    post(app, small_book)
+    post(app, round_trip_book)
     first = export(app, kind, tmp_path / f"first.{EXPORTS[kind]}")
     import_file(fresh, kind, tmp_path / f"first.{EXPORTS[kind]}")
     second = export(fresh, kind, tmp_path / f"second.{EXPORTS[kind]}")
@@ -187,6 +187,7 @@ def test_export_import_export_gives_the_same_text_and_balances(
         expected = beancount_names(expected)
     assert differences(trial_balance(fresh), expected) == {}
     assert _first_difference(second, first) is None
+    assert second == first
 
 
 def test_entries_csv_export_import_export_gives_the_same_text_and_balances(
@@ -198,6 +199,7 @@ def test_entries_csv_export_import_export_gives_the_same_text_and_balances(
     second = export(fresh, "entries", tmp_path / "second.csv")
     assert differences(trial_balance(fresh), trial_balance(app)) == {}
     assert _first_difference(second, first) is None
+    assert second == first
 
 
 def _first_difference(got: str, expected: str) -> tuple[int, str, str] | None:

@@ -45,14 +45,15 @@ def _run(kind: str, path: Path, strict: bool, batch: int | None) -> None:
     ) as bar:
         task = bar.add_task(f"reading {path.name}", total=None)
         parsed = app.readers[kind](path, strict)
-        bar.update(task, description=f"posting {path.name}", total=len(parsed.entries))
+        total = len(parsed.entries) or None  # unknown for streamed files
+        bar.update(task, description=f"posting {path.name}", total=total)
         result = app.imports.import_parsed(
             parsed,
             fingerprint=file_fingerprint(path),
             kind=kind,
             strict=strict,
             batch_size=batch,
-            progress=lambda done, total: bar.update(task, completed=done),
+            progress=lambda done: bar.update(task, completed=done),
         )
     for skipped in result.skipped:
         errors.print(f"{skipped} (not imported)", markup=False, highlight=False)

@@ -10,6 +10,7 @@ Stages follow an ``(items, problems)`` contract: a reader returns everything it 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -58,12 +59,22 @@ class ParsedFile:
     ``accounts`` and ``commodities`` are the file's declarations (``open``, ``account``,
     ``commodity`` directives); ``skipped`` lists directives the reader understood but does
     not import, each as a :class:`Problem` naming its line.
+
+    A reader of files too large to hold in memory leaves ``entries`` empty and sets
+    ``stream``: each call starts a new pass over the file, yielding entries and appending
+    what it cannot parse to ``problems`` (which the pass clears first). :meth:`iter_entries`
+    hides the difference.
     """
 
     source: str
     entries: list[SourceEntry] = field(default_factory=list)
+    stream: Callable[[], Iterator[SourceEntry]] | None = None
     accounts: list[Account] = field(default_factory=list)
     commodities: list[Commodity] = field(default_factory=list)
     assertions: list[BalanceAssertion] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
+
+    def iter_entries(self) -> Iterator[SourceEntry]:
+        """A new pass over the file's entries."""
+        return self.stream() if self.stream is not None else iter(self.entries)

@@ -1,7 +1,7 @@
 """Journal entries as CSV, one row per posting.
 
 Columns: ``entry,date,account,amount,commodity,description`` and optionally
-``payee,party,reference``. Rows that share ``entry`` form one journal entry; the first row
+``payee,party,reference,journal``. Rows that share ``entry`` form one journal entry; the first row
 of an entry gives its date, description, payee, party and reference::
 
     entry,date,account,amount,commodity,description
@@ -14,7 +14,7 @@ The reader checks shape only (dates, numbers, names); the ledger checks balance 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -26,48 +26,77 @@ from crmledger.core.errors import LedgerError
 from crmledger.core.imports import ParsedFile, Problem, SourceEntry
 
 REQUIRED = ("entry", "date", "account", "amount", "commodity", "description")
-OPTIONAL = ("payee", "party", "reference")
+OPTIONAL = ("payee", "party", "reference", "journal")
 COLUMNS = REQUIRED + OPTIONAL
 
 
 def read_entries_csv(path: Path) -> ParsedFile:
-    """Parse an entries CSV file (UTF-8, optional BOM)."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return read_entries(handle, str(path))
+    """Stream an entries CSV file (UTF-8, optional BOM); each pass re-reads the file."""
+    parsed = ParsedFile(str(path))
+
+    def stream() -> Iterator[SourceEntry]:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            yield from _stream(handle, parsed)
+
+    parsed.stream = stream
+    return parsed
 
 
 def read_entries(handle: TextIO, source: str) -> ParsedFile:
-    """Parse entries CSV text from ``handle``."""
+    """Parse entries CSV text from ``handle`` into memory."""
     parsed = ParsedFile(source)
+    parsed.entries = list(_stream(handle, parsed))
+    return parsed
+
+
+def _stream(handle: TextIO, parsed: ParsedFile) -> Iterator[SourceEntry]:
+    """Yield entries as their rows end; rows of one entry must be adjacent."""
+    parsed.problems.clear()
+    source = parsed.source
     reader = csv.reader(handle)
     header = next(reader, None)
     if header is None:
         parsed.problems.append(Problem(source, 1, "header", "file is empty"))
-        return parsed
+        return
     index = _header_index(header, source, parsed)
     if index is None:
-        return parsed
-    groups: dict[str, tuple[int, list[tuple[int, list[str]]]]] = {}
-    width = len(header)
+        return
+    width, key_at = len(header), index["entry"]
+    seen: set[str] = set()
+    key, group = "", list[tuple[int, list[str]]]()
     for row in reader:
         line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
         if len(row) != width:
-            parsed.problems.append(
-                Problem(source, line, "row", f"has {len(row)} fields, the header has {width}")
-            )
+            if any(cell.strip() for cell in row):
+                parsed.problems.append(
+                    Problem(source, line, "row", f"has {len(row)} fields, the header has {width}")
+                )
             continue
-        key = row[index["entry"]].strip()
-        if not key:
-            parsed.problems.append(Problem(source, line, "entry", "is empty"))
-            continue
-        groups.setdefault(key, (line, []))[1].append((line, row))
-    for key, (first_line, rows) in groups.items():
-        entry = _entry(key, rows, index, source, parsed.problems)
-        if entry is not None:
-            parsed.entries.append(SourceEntry(first_line, entry))
-    return parsed
+        row_key = row[key_at].strip()
+        if row_key != key:
+            if group:
+                yield from _finish(key, group, index, parsed)
+            if row_key in seen:
+                parsed.problems.append(Problem(
+                    source, line, "entry",
+                    f"rows of entry {row_key!r} must be adjacent; it continues here",
+                ))
+            seen.add(row_key)
+            key, group = row_key, []
+        group.append((line, row))
+    if group:
+        yield from _finish(key, group, index, parsed)
+
+
+def _finish(
+    key: str, group: list[tuple[int, list[str]]], index: dict[str, int], parsed: ParsedFile
+) -> Iterator[SourceEntry]:
+    if not key:
+        parsed.problems.append(Problem(parsed.source, group[0][0], "entry", "is empty"))
+        return
+    entry = _entry(key, group, index, parsed.source, parsed.problems)
+    if entry is not None:
+        yield SourceEntry(group[0][0], entry)
 
 
 def _header_index(header: list[str], source: str, parsed: ParsedFile) -> dict[str, int] | None:
@@ -138,16 +167,17 @@ def _entry(
         postings=tuple(postings),
         payee=cell(first, "payee") or None,
         party=cell(first, "party") or None,
-        reference=cell(first, "reference") or key,
+        reference=cell(first, "reference") or None,
+        journal=cell(first, "journal") or "GJ",
     )
 
 
 def write_entries(out: TextIO, entries: Iterable[JournalEntry], scales: dict[str, int]) -> None:
-    """Write entries as CSV (the reader's format); the entry key is the entry's reference."""
+    """Write entries as CSV (the reader's format), keyed by ``JOURNAL/YEAR/NUMBER``."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for number, entry in enumerate(entries, start=1):
-        key = entry.reference or f"{entry.journal}/{entry.fiscal_year}/{entry.number or number}"
+        key = f"{entry.journal}/{entry.fiscal_year}/{entry.number or number}"
         for posting in entry.postings:
             scale = scales[posting.commodity]
             writer.writerow(
@@ -161,5 +191,6 @@ def write_entries(out: TextIO, entries: Iterable[JournalEntry], scales: dict[str
                     entry.payee or "",
                     posting.party or "",
                     entry.reference or "",
+                    entry.journal,
                 )
             )

@@ -1,25 +1,33 @@
 """Importing a parsed file into the ledger: atomic, idempotent, resumable in batches.
 
-A file is identified by the SHA-256 of its bytes (its fingerprint). Importing it again is a
-no-op. Without ``batch_size`` the whole file is one transaction; with it, every batch is its
-own transaction and a later run resumes after the last committed batch. Either way every
-entry is validated before the first write, so bad input writes nothing and every problem is
-reported as ``file:line: field: reason``::
+A file is identified by the SHA-256 of its bytes (its fingerprint); importing it again is a
+no-op. Entries are read as a stream and posted in chunks, so a file of millions of entries
+never sits in memory whole.
 
-    result = imports.import_parsed(parsed, fingerprint=sha, kind="ledger")
+- Without ``batch_size`` the whole file is one transaction. After the first refused entry
+  the rest is only validated, so every problem of the file is reported, then everything is
+  rolled back: bad input writes nothing.
+- With ``batch_size`` a first pass validates the whole file (and is rolled back); then every
+  batch commits on its own, and a run that was interrupted resumes after the last committed
+  batch. Every problem is still reported before anything is written::
+
+    result = imports.import_parsed(parsed, fingerprint=sha, kind="ledger", batch_size=50_000)
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 
 from crmledger.core.accounts import Account
 from crmledger.core.currencies import iso_currency
+from crmledger.core.entries import JournalEntry
+from crmledger.core.errors import LedgerError
 from crmledger.core.imports import BalanceAssertion, ParsedFile, Problem, SourceEntry
 from crmledger.core.money import from_minor
 from crmledger.services.errors import EntriesRejectedError, ImportRejectedError
@@ -27,7 +35,14 @@ from crmledger.services.ports import Clock, LedgerStore, UnitOfWorkFactory
 from crmledger.services.posting import post_batch, validate_batch
 
 CHUNK = 20_000
-Progress = Callable[[int, int], None]
+Progress = Callable[[int], None]
+Opener = Callable[[str], Account] | None
+
+
+class InterruptedImportError(LedgerError):
+    """A batched import of this file was interrupted; it resumes only with ``--batch``."""
+
+    field = "file"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +66,13 @@ def file_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+def chunks(entries: Iterable[SourceEntry], size: int) -> Iterator[list[SourceEntry]]:
+    """``entries`` in lists of at most ``size``."""
+    iterator = iter(entries)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
 class ImportService:
     """Posts the entries of parsed files."""
 
@@ -69,100 +91,130 @@ class ImportService:
         progress: Progress | None = None,
     ) -> ImportResult:
         """Import ``parsed``; raise :class:`ImportRejectedError` listing every problem."""
-        if parsed.problems:
-            raise ImportRejectedError(sorted(parsed.problems, key=lambda p: p.line))
-        entries = parsed.entries
-        size = batch_size or max(len(entries), 1)
-        batches = [entries[i : i + size] for i in range(0, len(entries), size)] or [[]]
-        opener = None if strict else Account
-        with self._uow() as uow:
+        _raise_if(parsed.problems)
+        opener: Opener = None if strict else Account
+        with self._uow(readonly=True) as uow:
             found = uow.ledger.find_import(fingerprint)
-            if found is not None and found[2]:
-                return ImportResult(parsed.source, fingerprint, 0, 0, True, tuple(parsed.skipped))
-            if found is None:
-                _declare(uow.ledger, parsed)
-                import_id, done = (
-                    uow.ledger.start_import(fingerprint, parsed.source, kind, self._clock.now()),
-                    0,
+        if found is not None and found[2]:
+            return ImportResult(parsed.source, fingerprint, 0, 0, True, tuple(parsed.skipped))
+        if batch_size is None:
+            if found is not None:
+                raise InterruptedImportError(
+                    f"an interrupted batched import of {parsed.source} exists; "
+                    "run it again with --batch to resume"
                 )
-                if len(batches) > 1:  # prove every batch valid before the first commits
-                    _raise_problems(uow.ledger, parsed, entries, opener, post=None)
-                    uow.commit()
-            else:
-                import_id, done = found[0], found[1]
-            if len(batches) == 1:
-                self._post(uow.ledger, parsed, entries, import_id, opener, progress, 0)
-                uow.ledger.progress_import(import_id, 1, len(entries), True)
-                uow.commit()
-                return ImportResult(
-                    parsed.source, fingerprint, len(entries), 1, False, tuple(parsed.skipped)
-                )
-        posted = sum(len(b) for b in batches[:done])
-        for number in range(done, len(batches)):
+            count = self._import_whole(parsed, fingerprint, kind, opener, progress)
+            return ImportResult(parsed.source, fingerprint, count, 1, False,
+                                tuple(parsed.skipped))
+        if found is None:
+            self._validate(parsed, opener)
             with self._uow() as uow:
-                self._post(
-                    uow.ledger,
-                    parsed,
-                    batches[number],
-                    import_id,
-                    opener,
-                    progress,
-                    posted,
-                    check_assertions=number == len(batches) - 1,
-                )
-                posted += len(batches[number])
-                uow.ledger.progress_import(
-                    import_id, number + 1, len(batches[number]), number == len(batches) - 1
-                )
+                _declare(uow.ledger, parsed)
+                import_id = uow.ledger.start_import(fingerprint, parsed.source, kind,
+                                                    self._clock.now())
                 uow.commit()
-        return ImportResult(
-            parsed.source, fingerprint, posted, len(batches), False, tuple(parsed.skipped)
-        )
+            done = 0
+        else:
+            import_id, done = found[0], found[1]
+        count, batches = self._import_batches(parsed, import_id, batch_size, done, opener,
+                                              progress)
+        return ImportResult(parsed.source, fingerprint, count, batches, False,
+                            tuple(parsed.skipped))
 
-    def _post(
+    def _import_whole(
+        self, parsed: ParsedFile, fingerprint: str, kind: str, opener: Opener,
+        progress: Progress | None,
+    ) -> int:
+        with self._uow() as uow:
+            store = uow.ledger
+            _declare(store, parsed)
+            import_id = store.start_import(fingerprint, parsed.source, kind, self._clock.now())
+            count = self._post_all(store, parsed, parsed.iter_entries(), import_id, opener,
+                                   progress)
+            _raise_if(parsed.problems)
+            _raise_if(_failed_assertions(store, parsed))
+            store.progress_import(import_id, 1, count, True)
+            uow.commit()
+        return count
+
+    def _validate(self, parsed: ParsedFile, opener: Opener) -> None:
+        """A pass that only validates; its transaction is rolled back."""
+        with self._uow() as uow:
+            _declare(uow.ledger, parsed)
+            self._post_all(uow.ledger, parsed, parsed.iter_entries(), None, opener, None,
+                           validate_only=True)
+            _raise_if(parsed.problems)
+
+    def _import_batches(
+        self, parsed: ParsedFile, import_id: int, size: int, done: int, opener: Opener,
+        progress: Progress | None,
+    ) -> tuple[int, int]:
+        count, number = done * size, done
+        batches = chunks(parsed.iter_entries(), size)
+        for _ in islice(batches, done):  # committed by an earlier run
+            pass
+        for batch in batches:
+            with self._uow() as uow:
+                _declare(uow.ledger, parsed)
+                self._post_all(uow.ledger, parsed, batch, import_id, opener, None)
+                count += len(batch)
+                number += 1
+                uow.ledger.progress_import(import_id, number, len(batch), False)
+                uow.commit()
+            if progress is not None:
+                progress(count)
+        with self._uow() as uow:
+            _raise_if(_failed_assertions(uow.ledger, parsed))
+            uow.ledger.progress_import(import_id, number, 0, True)
+            uow.commit()
+        return count, number
+
+    def _post_all(
         self,
         store: LedgerStore,
         parsed: ParsedFile,
-        batch: Sequence[SourceEntry],
-        import_id: int,
-        opener: Callable[[str], Account] | None,
+        entries: Iterable[SourceEntry],
+        import_id: int | None,
+        opener: Opener,
         progress: Progress | None,
-        offset: int,
-        check_assertions: bool = True,
-    ) -> None:
-        def post(chunk: Sequence[SourceEntry], position: int) -> None:
-            post_batch(
-                store,
-                [s.entry for s in chunk],
-                self._clock.now(),
-                import_id=import_id,
-                open_account=opener,
-            )
+        *,
+        validate_only: bool = False,
+    ) -> int:
+        """Post (or only validate) ``entries`` chunk by chunk; after the first refused chunk
+        only validate, so that every problem is collected in ``parsed.problems``."""
+        count = 0
+        for chunk in chunks(entries, CHUNK):
+            drafts = [s.entry for s in chunk]
+            _add_iso_commodities(store, drafts)
+            try:
+                if validate_only or parsed.problems:
+                    validate_batch(store, drafts, opener)
+                else:
+                    post_batch(store, drafts, self._clock.now(), import_id=import_id,
+                               open_account=opener)
+            except EntriesRejectedError as rejected:
+                parsed.problems.extend(
+                    Problem(parsed.source, chunk[r.index].line, r.error.field, str(r.error))
+                    for r in rejected.rejections
+                )
+            count += len(chunk)
             if progress is not None:
-                progress(offset + position + len(chunk), len(parsed.entries))
+                progress(count)
+        return count
 
-        _raise_problems(store, parsed, batch, opener, post=post)
-        if check_assertions:
-            problems = [
-                problem
-                for assertion in parsed.assertions
-                if (problem := _check_assertion(store, parsed.source, assertion)) is not None
-            ]
-            if problems:
-                raise ImportRejectedError(problems)
+
+def _raise_if(problems: list[Problem]) -> None:
+    if problems:
+        raise ImportRejectedError(sorted(problems, key=lambda p: p.line))
 
 
 def _declare(store: LedgerStore, parsed: ParsedFile) -> None:
-    """Add the commodities and accounts the file declares, and ISO currencies it uses."""
+    """Add the commodities and accounts the file declares (idempotent)."""
     scales = store.scales()
     for commodity in parsed.commodities:
         if commodity.code not in scales:
             store.add_commodity(commodity)
             scales[commodity.code] = commodity.scale
-    for code in sorted(_used_commodities(parsed) - scales.keys()):
-        iso = iso_currency(code)
-        if iso is not None:
-            store.add_commodity(iso)
     known = store.accounts()
     for account in parsed.accounts:
         if account.name not in known:
@@ -171,39 +223,20 @@ def _declare(store: LedgerStore, parsed: ParsedFile) -> None:
             store.close_account(account.name, account.close_date)
 
 
-def _raise_problems(
-    store: LedgerStore,
-    parsed: ParsedFile,
-    entries: Sequence[SourceEntry],
-    opener: Callable[[str], Account] | None,
-    post: Callable[[Sequence[SourceEntry], int], None] | None,
-) -> None:
-    """Post (or only validate) ``entries`` chunk by chunk; after the first rejected chunk
-    only validate, so that every problem of the file is reported, then raise."""
-    problems: list[Problem] = []
-    for start in range(0, len(entries), CHUNK):
-        chunk = entries[start : start + CHUNK]
-        try:
-            if post is None or problems:
-                validate_batch(store, [s.entry for s in chunk], opener)
-            else:
-                post(chunk, start)
-        except EntriesRejectedError as rejected:
-            problems += _problems(parsed.source, chunk, rejected)
-    if problems:
-        raise ImportRejectedError(problems)
+def _add_iso_commodities(store: LedgerStore, entries: list[JournalEntry]) -> None:
+    known = store.scales()
+    used = {p.commodity for e in entries for p in e.postings}
+    for code in sorted(used - known.keys()):
+        iso = iso_currency(code)
+        if iso is not None:
+            store.add_commodity(iso)
 
 
-def _used_commodities(parsed: ParsedFile) -> set[str]:
-    return {p.commodity for s in parsed.entries for p in s.entry.postings}
-
-
-def _problems(
-    source: str, chunk: Sequence[SourceEntry], rejected: EntriesRejectedError
-) -> list[Problem]:
+def _failed_assertions(store: LedgerStore, parsed: ParsedFile) -> list[Problem]:
     return [
-        Problem(source, chunk[r.index].line, r.error.field, str(r.error))
-        for r in rejected.rejections
+        problem
+        for assertion in parsed.assertions
+        if (problem := _check_assertion(store, parsed.source, assertion)) is not None
     ]
 
 
@@ -211,7 +244,7 @@ def _check_assertion(
     store: LedgerStore, source: str, assertion: BalanceAssertion
 ) -> Problem | None:
     """Balance of the account and its sub-accounts at the start of the assertion's date."""
-    day: date = assertion.date
+    day = assertion.date
     scales = store.scales()
     rows = store.balances(day.year * 100 + day.month)
     if day.day > 1:
@@ -225,9 +258,7 @@ def _check_assertion(
     if total == assertion.amount:
         return None
     return Problem(
-        source,
-        assertion.line,
-        "balance",
+        source, assertion.line, "balance",
         f"{assertion.account} holds {total} {assertion.commodity} on {day.isoformat()}, "
         f"the file asserts {assertion.amount}",
     )
