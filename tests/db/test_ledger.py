@@ -217,3 +217,39 @@ def test_running_balances_equal_a_full_recomputation(app: App) -> None:
         )
         assert conn.execute(select(func.count()).select_from(postings)).scalar_one() == 72
         assert conn.execute(select(func.count()).select_from(journal_entries)).scalar_one() == 36
+
+
+def _insert_posted(app: App, number: int, amounts: tuple[int, int]) -> None:
+    """Postings, then the entry as posted, in one transaction (as the ledger writes them)."""
+    with app.engine.begin() as conn:
+        for line, amount in enumerate(amounts):
+            conn.execute(
+                text(
+                    "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor)"
+                    f" SELECT {50 + line}, 50, {line}, account_id, commodity, {amount} "
+                    "FROM postings WHERE id = 1"
+                )
+            )
+        conn.execute(
+            text(
+                "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, "
+                f"state, hash, tags, links, meta) VALUES (50, 'GJ', 2026, {number}, '2026-01-02', "
+                "'x', 'posted', 'h', '[]', '[]', '[]')"
+            )
+        )
+
+
+def test_raw_sql_cannot_insert_an_unbalanced_or_misnumbered_posted_entry(app: App) -> None:
+    app.ledger.post([sale("2026-01-01", "10")])
+    with pytest.raises((IntegrityError, DBAPIError), match="does not balance"):
+        _insert_posted(app, 2, (5, -4))
+    with pytest.raises((IntegrityError, DBAPIError), match="next in its sequence"):
+        _insert_posted(app, 3, (5, -5))
+    with pytest.raises((IntegrityError, DBAPIError), match="FOREIGN KEY|foreign key"):
+        _raw(
+            app,
+            "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, "
+            "amount_minor) SELECT 60, 60, 0, account_id, commodity, 1 FROM postings WHERE id = 1",
+        )
+    _insert_posted(app, 2, (5, -5))  # the same rows, balanced and numbered, go in
+    assert app.audit.verify().findings[0].reference.startswith("GJ/2026/2")  # but unhashed

@@ -17,28 +17,14 @@ from crmledger.bootstrap import App
 from crmledger.cli.main import app as cli
 from tests.helpers import sale
 
-GUARD_TRIGGERS_SQLITE = (
-    "pc_insert_guard",
-    "pc_update_guard",
-    "pc_delete_guard",
-    "je_insert_guard",
-    "je_immutable",
-    "je_draft_lock",
-    "je_post_balanced",
-    "je_post_gapless",
-    "je_no_delete",
-    "po_insert_guard",
-    "po_update_guard",
-    "po_delete_guard",
-)
-
 
 @contextmanager
 def guards_off(app: App) -> Iterator[None]:
     """Run raw SQL with the ledger guards disabled, as a DB superuser could."""
     with app.engine.begin() as conn:
         if conn.dialect.name == "sqlite":
-            for name in GUARD_TRIGGERS_SQLITE:
+            names = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+            for name in names.scalars().all():
                 conn.execute(text(f"DROP TRIGGER {name}"))
         else:
             conn.execute(text("SET session_replication_role = replica"))

@@ -1,9 +1,9 @@
 """SQL implementation of :class:`crmledger.services.ports.LedgerStore`.
 
 Bulk writes go through the driver's ``executemany`` with plain tuples: posting a million
-entries must not build a million ORM objects. Entries are inserted as drafts with their
-postings, then flipped to ``posted`` in one statement, which is when the guard triggers
-check balance and numbering.
+entries must not build a million ORM objects. A batch writes its postings first (their
+foreign key to the entry is deferred to commit), then inserts each entry directly as
+posted, which is when the guard triggers check its balance and number.
 """
 
 from __future__ import annotations
@@ -247,15 +247,12 @@ class SqlLedgerStore:
         for item in batch:
             entry_rows.append(self._entry_row(item, when))
             _posting_rows(item, posting_rows, conversion_rows)
-        self._executemany("journal_entries", _ENTRY_COLUMNS, entry_rows)
+        # Postings first (their foreign key to the entry is deferred), then each entry goes
+        # in as posted, which is when the guard triggers check balance and numbering.
         self._executemany("postings", _POSTING_COLUMNS, posting_rows)
         if conversion_rows:
             self._executemany("posting_conversions", _CONVERSION_COLUMNS, conversion_rows)
-        self.conn.execute(
-            update(journal_entries)
-            .where(journal_entries.c.id.between(batch[0].id, batch[-1].id))
-            .values(state=EntryState.POSTED.value)
-        )
+        self._executemany("journal_entries", _ENTRY_COLUMNS, entry_rows)
 
     def _executemany(
         self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
@@ -279,7 +276,7 @@ class SqlLedgerStore:
             _json_list(e.tags),
             _json_list(e.links),
             json.dumps([list(kv) for kv in e.meta]) if e.meta else "[]",
-            EntryState.DRAFT.value,
+            EntryState.POSTED.value,
             e.reverses,
             item.import_id,
             item.hash,

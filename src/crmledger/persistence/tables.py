@@ -133,7 +133,14 @@ postings = Table(
     "postings",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=False),
-    Column("entry_id", BigInteger, ForeignKey("journal_entries.id"), nullable=False),
+    # Deferred: a batch writes its postings first, then inserts each entry as posted, which
+    # is when the guard triggers check that the entry's postings balance.
+    Column(
+        "entry_id",
+        BigInteger,
+        ForeignKey("journal_entries.id", deferrable=True, initially="DEFERRED"),
+        nullable=False,
+    ),
     Column("line_no", Integer, nullable=False),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("commodity", String(24), ForeignKey("commodities.code"), nullable=False),

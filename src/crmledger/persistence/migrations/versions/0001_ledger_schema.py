@@ -185,7 +185,11 @@ def upgrade() -> None:
             ["commodity"], ["commodities.code"], name=op.f("fk_postings_commodity_commodities")
         ),
         sa.ForeignKeyConstraint(
-            ["entry_id"], ["journal_entries.id"], name=op.f("fk_postings_entry_id_journal_entries")
+            ["entry_id"],
+            ["journal_entries.id"],
+            name=op.f("fk_postings_entry_id_journal_entries"),
+            deferrable=True,
+            initially="DEFERRED",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_postings")),
         sa.UniqueConstraint("entry_id", "line_no", name="uq_posting_line"),

@@ -53,10 +53,22 @@ _NOT_NEXT = """
 _LOCK = "(SELECT value FROM settings WHERE key = 'lock_date')"
 
 SQLITE = [
-    f"""CREATE TRIGGER je_insert_guard BEFORE INSERT ON journal_entries
-    WHEN NEW.state <> 'draft' OR NEW.date <= {_LOCK}
-    BEGIN SELECT RAISE(ABORT, 'ledger: entries are inserted as drafts after the lock date');
-    END""",
+    """CREATE TRIGGER je_insert_state BEFORE INSERT ON journal_entries
+    WHEN NEW.state NOT IN ('draft', 'posted')
+    BEGIN SELECT RAISE(ABORT, 'ledger: entries are inserted as drafts or posted'); END""",
+    f"""CREATE TRIGGER je_insert_lock BEFORE INSERT ON journal_entries
+    WHEN NEW.date <= {_LOCK}
+    BEGIN SELECT RAISE(ABORT, 'ledger: date is on or before the lock date'); END""",
+    f"""CREATE TRIGGER je_insert_balanced BEFORE INSERT ON journal_entries
+    WHEN NEW.state = 'posted' AND (
+        (SELECT count(*) FROM postings WHERE entry_id = NEW.id) < 2
+        OR EXISTS ({_UNBALANCED.format(id="NEW.id")}))
+    BEGIN SELECT RAISE(ABORT, 'ledger: entry does not balance'); END""",
+    f"""CREATE TRIGGER je_insert_gapless BEFORE INSERT ON journal_entries
+    WHEN NEW.state = 'posted' AND ({
+        _NOT_NEXT.format(number="NEW.number", journal="NEW.journal", year="NEW.fiscal_year")
+    })
+    BEGIN SELECT RAISE(ABORT, 'ledger: entry number is not the next in its sequence'); END""",
     f"""CREATE TRIGGER je_immutable BEFORE UPDATE ON journal_entries
     WHEN OLD.state <> 'draft' AND ({_CHANGED}
         OR NOT (NEW.state = OLD.state OR (OLD.state = 'posted' AND NEW.state = 'reversed'))
@@ -102,8 +114,15 @@ CREATE OR REPLACE FUNCTION ledger_entry_guard() RETURNS trigger AS $$
 DECLARE lock_date date := (SELECT value::date FROM settings WHERE key = 'lock_date');
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    IF NEW.state <> 'draft' OR NEW.date <= lock_date THEN
-      RAISE EXCEPTION 'ledger: entries are inserted as drafts after the lock date';
+    IF NEW.state NOT IN ('draft', 'posted') THEN
+      RAISE EXCEPTION 'ledger: entries are inserted as drafts or posted';
+    END IF;
+    IF NEW.date <= lock_date THEN
+      RAISE EXCEPTION 'ledger: date is on or before the lock date';
+    END IF;
+    IF NEW.state = 'posted' AND ((SELECT count(*) FROM postings WHERE entry_id = NEW.id) < 2
+       OR EXISTS ({_UNBALANCED.format(id="NEW.id")})) THEN
+      RAISE EXCEPTION 'ledger: entry does not balance';
     END IF;
     RETURN NEW;
   ELSIF TG_OP = 'DELETE' THEN
@@ -139,7 +158,8 @@ END $$ LANGUAGE plpgsql
 _PG_GAPLESS_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION ledger_gapless_guard() RETURNS trigger AS $$
 BEGIN
-  IF OLD.state = 'draft' AND NEW.state <> 'draft' AND
+  IF ((TG_OP = 'INSERT' AND NEW.state = 'posted')
+      OR (TG_OP = 'UPDATE' AND OLD.state = 'draft' AND NEW.state <> 'draft')) AND
      ({_NOT_NEXT.format(number="NEW.number", journal="NEW.journal", year="NEW.fiscal_year")})
   THEN
     RAISE EXCEPTION 'ledger: entry number is not the next in its sequence';
@@ -182,7 +202,7 @@ POSTGRESQL = [
     """CREATE TRIGGER pc_guard BEFORE INSERT OR UPDATE OR DELETE ON posting_conversions
     FOR EACH ROW EXECUTE FUNCTION ledger_conversion_guard()""",
     _PG_GAPLESS_FUNCTION,
-    """CREATE CONSTRAINT TRIGGER je_gapless AFTER UPDATE ON journal_entries
+    """CREATE CONSTRAINT TRIGGER je_gapless AFTER INSERT OR UPDATE ON journal_entries
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_gapless_guard()""",
     """CREATE TRIGGER je_guard BEFORE INSERT OR UPDATE OR DELETE ON journal_entries
     FOR EACH ROW EXECUTE FUNCTION ledger_entry_guard()""",
@@ -209,7 +229,10 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS ledger_posting_guard()")
         return
     for name in (
-        "je_insert_guard",
+        "je_insert_state",
+        "je_insert_lock",
+        "je_insert_balanced",
+        "je_insert_gapless",
         "je_immutable",
         "je_draft_lock",
         "je_post_balanced",
