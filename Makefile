@@ -12,7 +12,8 @@ BENCH_SIZES ?= 10000,100000
 
 $(BIN)/crmledger: pyproject.toml uv.lock
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
-	$(UV) sync --frozen --all-extras
+	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --all-extras
+	$(PY) -m compileall -q src  # start-up: the CLI should not recompile itself every run
 	@touch $@
 
 env: $(BIN)/crmledger

@@ -1,21 +1,19 @@
 """Beancount import and export, checked against beancount's own tools.
 
-``bean_query_balances`` is the oracle: beancount's query engine sums the file, and whatever
-crmledger imported or exported must sum to the same per account and currency.
+:func:`tests.peers.bean_query_balances` is the oracle: beancount's query engine sums the file,
+and whatever crmledger imported or exported must sum to the same per account and currency.
 """
 
 from __future__ import annotations
 
-import csv
 import doctest
 import io
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
@@ -25,7 +23,7 @@ from crmledger.core.accounts import Account
 from crmledger.core.entries import Conversion, EntryState, JournalEntry, Posting
 from crmledger.core.imports import BalanceAssertion, ParsedFile, Problem
 from crmledger.core.money import Commodity
-from crmledger.formats import beancount_format
+from crmledger.formats import beancount_format, beancount_lots, beancount_reader, beancount_writer
 from crmledger.formats.beancount_format import (
     BeancountExportError,
     beancount_account_name,
@@ -34,57 +32,8 @@ from crmledger.formats.beancount_format import (
     read_beancount_string,
     write_beancount,
 )
-
-BALANCES_QUERY = (
-    "SELECT account, currency, sum(number) AS total "
-    "GROUP BY account, currency ORDER BY account, currency"
-)
-
-
-def _tool(name: str) -> str | None:
-    beside_python = Path(sys.executable).parent / name
-    return str(beside_python) if beside_python.exists() else shutil.which(name)
-
-
-BEAN_QUERY = _tool("bean-query")
-BEAN_CHECK = _tool("bean-check")
-BEAN_EXAMPLE = _tool("bean-example")
-needs_tools = pytest.mark.skipif(
-    not (BEAN_QUERY and BEAN_CHECK and BEAN_EXAMPLE),
-    reason="bean-query, bean-check and bean-example are not installed",
-)
-
-
-def bean_query_balances(path: Path) -> dict[tuple[str, str], Decimal]:
-    """Per account and currency, the sum of posting units as beancount's query engine sees it.
-
-    Runs ``bean-query -f csv FILE "SELECT account, currency, sum(number) ..."``; beanquery
-    0.2 pads the numbers with spaces, so they are stripped. Zero sums are left out.
-    """
-    assert BEAN_QUERY is not None
-    result = subprocess.run(
-        [BEAN_QUERY, "-f", "csv", str(path), BALANCES_QUERY],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    rows = csv.DictReader(io.StringIO(result.stdout))
-    sums = {(row["account"], row["currency"]): Decimal(row["total"].strip()) for row in rows}
-    return {key: total for key, total in sums.items() if total}
-
-
-def posting_sums(entries: Iterable[JournalEntry]) -> dict[tuple[str, str], Decimal]:
-    """The same sums over imported entries."""
-    sums: dict[tuple[str, str], Decimal] = {}
-    for posting in (p for e in entries for p in e.postings):
-        key = (posting.account, posting.commodity)
-        sums[key] = sums.get(key, Decimal(0)) + posting.amount
-    return {key: total for key, total in sums.items() if total}
-
-
-def bean_check(path: Path) -> subprocess.CompletedProcess[str]:
-    assert BEAN_CHECK is not None
-    return subprocess.run([BEAN_CHECK, str(path)], check=False, capture_output=True, text=True)
+from tests.helpers import posting_sums
+from tests.peers import BEAN_EXAMPLE, bean_check, bean_example, bean_query_balances, needs
 
 
 def line_of(text: str, needle: str) -> int:
@@ -394,7 +343,7 @@ def test_writer_output_restores_flag_cost_lot_and_metadata(book: ParsedFile) -> 
     assert "2020-01-03 balance Assets:Bank:Checking  5000.00 USD" in text
 
 
-@needs_tools
+@needs("bean-check")
 def test_written_book_passes_bean_check(book: ParsedFile, tmp_path: Path) -> None:
     path = tmp_path / "written.beancount"
     path.write_text(write_parsed(book))
@@ -448,7 +397,7 @@ def _crm_book() -> tuple[list[Commodity], list[Account], list[JournalEntry]]:
     return commodities, accounts, entries
 
 
-@needs_tools
+@needs("bean-check")
 def test_writer_maps_names_beancount_refuses_and_keeps_core_fields(tmp_path: Path) -> None:
     commodities, accounts, entries = _crm_book()
     out = io.StringIO()
@@ -525,30 +474,14 @@ def test_strings_survive_the_round_trip(payee: str, narration: str) -> None:
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not BEAN_EXAMPLE:
-        pytest.skip("bean-example is not installed")
+    if BEAN_EXAMPLE is None:
+        pytest.skip("not installed: bean-example")
     path = tmp_path_factory.mktemp("example") / "example.beancount"
-    result = subprocess.run(
-        [
-            BEAN_EXAMPLE,
-            "--seed",
-            "7",
-            "--date-begin",
-            "2022-01-01",
-            "--date-end",
-            "2024-06-30",
-            "--date-birth",
-            "1980-05-12",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    path.write_text(result.stdout)
+    bean_example(path, seed=7, begin="2022-01-01", end="2024-06-30", birth="1980-05-12")
     return path
 
 
-@needs_tools
+@needs("bean-example", "bean-query")
 def test_bean_example_imports_without_problems_and_sums_like_bean_query(example: Path) -> None:
     parsed = read_beancount(example)
     assert parsed.problems == []
@@ -562,7 +495,7 @@ def test_bean_example_imports_without_problems_and_sums_like_bean_query(example:
     assert posting_sums(s.entry for s in parsed.entries) == bean_query_balances(example)
 
 
-@needs_tools
+@needs("bean-example", "bean-check", "bean-query")
 def test_bean_example_written_back_checks_and_sums_the_same(example: Path, tmp_path: Path) -> None:
     parsed = read_beancount(example)
     path = tmp_path / "written.beancount"
@@ -593,7 +526,12 @@ def test_module_imports_without_beancount() -> None:
     assert "install crmledger[beancount]" in result.stdout
 
 
-def test_module_docstring_example_runs() -> None:
-    failures, tried = doctest.testmod(beancount_format)
+@pytest.mark.parametrize(
+    "module",
+    [beancount_format, beancount_reader, beancount_writer, beancount_lots],
+    ids=lambda module: module.__name__.rpartition(".")[2],
+)
+def test_module_docstring_examples_run(module: ModuleType) -> None:
+    failures, tried = doctest.testmod(module)
     assert tried > 0
     assert failures == 0

@@ -1,23 +1,22 @@
 """ledger-cli / hledger journals in and out, checked against ledger and hledger themselves.
 
-``ledger_balances`` and ``hledger_balances`` are the oracles: the real tools sum a written
-file, and the sums must equal the sums of the entries that were written, to the last digit.
+:func:`tests.peers.ledger_balances` and :func:`tests.peers.hledger_balances` are the oracles:
+the real tools sum a written file, and the sums must equal the sums of the entries that were
+written (:func:`tests.helpers.posting_sums`), to the last digit.
 """
 
 from __future__ import annotations
 
-import csv
 import doctest
 import io
 import random
 import re
-import shutil
-import subprocess
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
@@ -27,81 +26,16 @@ from crmledger.core.accounts import Account
 from crmledger.core.entries import Conversion, EntryState, JournalEntry, Posting, check_balanced
 from crmledger.core.imports import BalanceAssertion, ParsedFile, Problem
 from crmledger.core.money import Commodity
-from crmledger.formats import ledger_journal
-from crmledger.formats.ledger_journal import read_ledger, read_ledger_file, write_ledger
-
-LEDGER = shutil.which("ledger")
-HLEDGER = shutil.which("hledger")
-needs_ledger = pytest.mark.skipif(LEDGER is None, reason="ledger is not installed")
-needs_hledger = pytest.mark.skipif(HLEDGER is None, reason="hledger is not installed")
-
-# One amount as ledger or hledger display it: `$-5.00`, `-405.75 USD`, `2.000 "VBM-X"`,
-# `JPY -1000` (a scale-0 format is written prefix).
-_DISPLAYED = re.compile(
-    r'(?P<sign>-?)(?P<pre>"[^"]+"|[^\s\d."-]+)? ?'
-    r'(?P<num>-?[\d,]*\.?\d+) ?(?P<suf>"[^"]+"|[^\s\d"-]+)?'
+from crmledger.formats import (
+    ledger_declarations,
+    ledger_journal,
+    ledger_reader,
+    ledger_syntax,
+    ledger_writer,
 )
-
-
-def parse_displayed_amount(text: str) -> tuple[str, Decimal]:
-    """``'2.000 "VBM-X"'`` → ``("VBM-X", Decimal("2.000"))``."""
-    match = _DISPLAYED.fullmatch(text.strip())
-    assert match is not None, f"cannot parse tool output {text!r}"
-    commodity = (match["pre"] or match["suf"] or "").strip('"')
-    number = Decimal(match["num"].replace(",", ""))
-    return commodity, -number if match["sign"] else number
-
-
-def ledger_balances(path: Path) -> dict[tuple[str, str], Decimal]:
-    """Per account and commodity, the balance ``ledger bal --flat`` reports; zeros left out.
-
-    Balances are exclusive (the account's own postings, as hledger's flat mode and
-    :func:`posting_sums` count them), hence ``display_amount``, not ``display_total``. A
-    multi-commodity amount is joined on one line, separated by a literal ``\\n``, after the
-    account in brackets.
-    """
-    assert LEDGER is not None
-    fmt = "[%(account)]%(join(scrub(display_amount)))\n"
-    result = subprocess.run(
-        [LEDGER, "-f", str(path), "bal", "--flat", "--no-total", "--balance-format", fmt],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    sums: dict[tuple[str, str], Decimal] = {}
-    for line in result.stdout.splitlines():
-        account, _, amounts = line[1:].partition("]")
-        for amount in amounts.split("\\n"):
-            commodity, number = parse_displayed_amount(amount)
-            if number:
-                sums[(account, commodity)] = number
-    return sums
-
-
-def hledger_balances(path: Path) -> dict[tuple[str, str], Decimal]:
-    """Per account and commodity, ``hledger bal --layout=bare -O csv``; zeros left out."""
-    assert HLEDGER is not None
-    result = subprocess.run(
-        [HLEDGER, "-f", str(path), "bal", "--flat", "--no-total", "--layout=bare", "-O", "csv"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    sums: dict[tuple[str, str], Decimal] = {}
-    for row in csv.DictReader(io.StringIO(result.stdout)):
-        number = Decimal(row["balance"].replace(",", ""))
-        if number:
-            sums[(row["account"], row["commodity"])] = number
-    return sums
-
-
-def posting_sums(entries: Iterable[JournalEntry]) -> dict[tuple[str, str], Decimal]:
-    """The same sums computed from entries: posting units per account and commodity."""
-    sums: dict[tuple[str, str], Decimal] = {}
-    for posting in (p for e in entries for p in e.postings):
-        key = (posting.account, posting.commodity)
-        sums[key] = sums.get(key, Decimal(0)) + posting.amount
-    return {key: total for key, total in sums.items() if total}
+from crmledger.formats.ledger_journal import read_ledger, read_ledger_file, write_ledger
+from tests.helpers import posting_sums
+from tests.peers import hledger_balances, ledger_balances, needs
 
 
 def write_text(
@@ -251,7 +185,7 @@ def written(book: list[JournalEntry], tmp_path_factory: pytest.TempPathFactory) 
 # -- the oracles --------------------------------------------------------------------------
 
 
-@needs_ledger
+@needs("ledger")
 def test_ledger_sums_the_written_book_like_the_entries(
     book: list[JournalEntry], written: Path
 ) -> None:
@@ -260,15 +194,14 @@ def test_ledger_sums_the_written_book_like_the_entries(
     assert ledger_balances(written) == expected
 
 
-@needs_hledger
+@needs("hledger")
 def test_hledger_sums_the_written_book_like_the_entries(
     book: list[JournalEntry], written: Path
 ) -> None:
     assert hledger_balances(written) == posting_sums(book)
 
 
-@needs_ledger
-@needs_hledger
+@needs("ledger", "hledger")
 def test_both_tools_fill_an_elided_amount_like_the_reader(tmp_path: Path) -> None:
     text = """commodity USD
     format 1000.00 USD
@@ -296,8 +229,7 @@ commodity ABC
     assert hledger_balances(path) == sums
 
 
-@needs_ledger
-@needs_hledger
+@needs("ledger", "hledger")
 def test_scale_zero_and_quoted_formats_are_accepted_by_both_tools(tmp_path: Path) -> None:
     entry = JournalEntry(
         date(2024, 1, 2),
@@ -311,9 +243,7 @@ def test_scale_zero_and_quoted_formats_are_accepted_by_both_tools(tmp_path: Path
     )
     path = tmp_path / "formats.journal"
     path.write_text(write_text(COMMODITIES, [], [entry]), encoding="utf-8")
-    for tool in (LEDGER, HLEDGER):
-        assert tool is not None
-        subprocess.run([tool, "-f", str(path), "bal"], check=True, capture_output=True)
+    # Each tool refusing the file fails the test with its message.
     assert ledger_balances(path) == hledger_balances(path) == posting_sums([entry])
 
 
@@ -594,11 +524,10 @@ def test_other_directives_are_listed_as_skipped_with_their_lines(journal: Parsed
     ]
 
 
+@needs("ledger")
 def test_ledger_reads_the_hand_written_journal_like_the_reader(
     journal: ParsedFile, tmp_path: Path
 ) -> None:
-    if LEDGER is None:
-        pytest.skip("ledger is not installed")
     path = tmp_path / "hand.journal"
     path.write_text(JOURNAL.replace("include other.journal\n", ""), encoding="utf-8")
     assert ledger_balances(path) == posting_sums(s.entry for s in journal.entries)
@@ -813,7 +742,12 @@ def test_read_ledger_file_names_its_source(tmp_path: Path) -> None:
     ]
 
 
-def test_module_docstring_example_runs() -> None:
-    result = doctest.testmod(ledger_journal)
+@pytest.mark.parametrize(
+    "module",
+    [ledger_journal, ledger_reader, ledger_syntax, ledger_declarations, ledger_writer],
+    ids=lambda module: module.__name__.rpartition(".")[2],
+)
+def test_module_docstring_examples_run(module: ModuleType) -> None:
+    result = doctest.testmod(module)
     assert result.attempted > 0
     assert result.failed == 0

@@ -19,7 +19,6 @@ the entries with conversions (exchanges and ACME trades) for formats that carry 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,6 +26,7 @@ from decimal import Decimal
 from crmledger.core.chart import chart
 from crmledger.core.entries import Conversion, JournalEntry, Posting, check_balanced
 from crmledger.core.money import Commodity
+from tests.helpers import posting_sums
 
 START = date(2022, 1, 1)
 DAYS = (date(2024, 12, 31) - START).days + 1
@@ -91,15 +91,6 @@ class GeneratedBook:
     def balances(self) -> dict[tuple[str, str], Decimal]:
         """Per account and commodity, the sum of posting amounts (zero sums left out)."""
         return posting_sums(self.entries)
-
-
-def posting_sums(entries: Iterable[JournalEntry]) -> dict[tuple[str, str], Decimal]:
-    """Per account and commodity, the sum of posting amounts; zero sums are left out."""
-    sums: dict[tuple[str, str], Decimal] = {}
-    for posting in (p for e in entries for p in e.postings):
-        key = (posting.account, posting.commodity)
-        sums[key] = sums.get(key, Decimal(0)) + posting.amount
-    return {key: total for key, total in sums.items() if total}
 
 
 def generate(seed: int = 20_240_601, n: int = 3000, prices: bool = True) -> GeneratedBook:

@@ -28,20 +28,15 @@ from crmledger.config import Settings
 from crmledger.core.chart import chart
 from crmledger.formats.beancount_format import beancount_account_name
 from crmledger.services.imports import file_fingerprint
+from tests import peers
 from tests.conftest import FixedClock
-from tests.oracle import peers
 from tests.oracle.generator import NEW_ACCOUNTS, GeneratedBook, generate
-from tests.oracle.peers import Balances
+from tests.peers import Balances
 
 SEED = 20_240_601
 N_PEERS = 3000
 N_ROUND_TRIP = 3000
 EXPORTS = {"ledger": "journal", "beancount": "beancount", "entries": "csv"}
-
-
-def _needs(*names: str) -> pytest.MarkDecorator:
-    missing = [name for name in names if peers.tool(name) is None]
-    return pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}")
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +131,7 @@ def test_trial_balance_equals_the_generators_sums(app: App, book: GeneratedBook)
     assert set(NEW_ACCOUNTS) <= {account.name for account in app.ledger.accounts()}
 
 
-@_needs("ledger")
+@peers.needs("ledger")
 def test_ledger_cli_sums_the_ledger_export_like_crmledger(
     app: App, book: GeneratedBook, tmp_path: Path
 ) -> None:
@@ -147,7 +142,7 @@ def test_ledger_cli_sums_the_ledger_export_like_crmledger(
     assert differences(peers.ledger_balances(path), trial_balance(app)) == {}
 
 
-@_needs("hledger")
+@peers.needs("hledger")
 def test_hledger_sums_the_ledger_export_like_crmledger(
     app: App, book: GeneratedBook, tmp_path: Path
 ) -> None:
@@ -158,7 +153,7 @@ def test_hledger_sums_the_ledger_export_like_crmledger(
     assert differences(peers.hledger_balances(path), trial_balance(app)) == {}
 
 
-@_needs("bean-check", "bean-query")
+@peers.needs("bean-check", "bean-query")
 def test_beancount_checks_and_sums_the_beancount_export_like_crmledger(
     app: App, book: GeneratedBook, tmp_path: Path
 ) -> None:
@@ -216,7 +211,7 @@ def _first_difference(got: str, expected: str) -> tuple[int, str, str] | None:
 # --------------------------------------------------------------------------- bean-example
 
 
-@_needs("bean-example", "bean-query")
+@peers.needs("bean-example", "bean-query")
 def test_bean_example_imported_sums_like_bean_query(app: App, tmp_path: Path) -> None:
     path = tmp_path / "example.beancount"
     peers.bean_example(path, seed=7, begin="2022-01-01", end="2024-06-30", birth="1980-05-12")

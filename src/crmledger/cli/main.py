@@ -66,3 +66,5 @@ def main() -> None:
     except LedgerError as error:
         errors.print(f"[red]error:[/red] {error}", highlight=False)
         sys.exit(1)
+    finally:
+        state.close()

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from crmledger.cli.render import OutputFormat, console, emit, errors
@@ -131,6 +130,8 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
     """Run the HTTP server (health and status under /api/v1)."""
+    import uvicorn  # noqa: PLC0415  (only the server needs it; keeps other commands quick)
+
     # Entry points do not import each other: uvicorn loads the API's factory by name.
     os.environ["CRMLEDGER_DATABASE_URL"] = state.settings.database_url
     uvicorn.run("crmledger.api.app:create_app_from_env", factory=True, host=host, port=port)

@@ -20,10 +20,16 @@ class State:
         """The services for the selected database, built on first use."""
         return build(self.settings)
 
+    def close(self) -> None:
+        """Release the database (SQLite folds its write-ahead log back into the file)."""
+        app = self.__dict__.pop("app", None)
+        if app is not None:
+            app.engine.dispose()
+
     def reset(self, settings: Settings) -> None:
         """Select another database (drops the services built for the previous one)."""
+        self.close()
         self.settings = settings
-        self.__dict__.pop("app", None)
 
 
 state = State()

@@ -127,7 +127,7 @@ def check_shape(entry: JournalEntry) -> None:
     if all(p.amount == 0 for p in entry.postings):
         raise InvalidEntryError("an entry needs at least one non-zero posting")
     texts = (entry.narration, entry.payee or "", entry.reference or "", *entry.tags)
-    if any(_CONTROL.search(t) for t in texts):
+    if _CONTROL.search("\n".join(texts)):
         raise InvalidEntryError(
             "narration, payee, reference and tags must not hold control characters"
         )

@@ -62,6 +62,7 @@ def _stream(handle: TextIO, parsed: ParsedFile) -> Iterator[SourceEntry]:
     if index is None:
         return
     width, key_at = len(header), index["entry"]
+    rows = _Reader(index, source, parsed.problems)
     seen: set[str] = set()
     key, group = "", list[tuple[int, list[str]]]()
     for row in reader:
@@ -75,26 +76,28 @@ def _stream(handle: TextIO, parsed: ParsedFile) -> Iterator[SourceEntry]:
         row_key = row[key_at].strip()
         if row_key != key:
             if group:
-                yield from _finish(key, group, index, parsed)
+                yield from _finish(key, group, rows)
             if row_key in seen:
-                parsed.problems.append(Problem(
-                    source, line, "entry",
-                    f"rows of entry {row_key!r} must be adjacent; it continues here",
-                ))
+                parsed.problems.append(
+                    Problem(
+                        source,
+                        line,
+                        "entry",
+                        f"rows of entry {row_key!r} must be adjacent; it continues here",
+                    )
+                )
             seen.add(row_key)
             key, group = row_key, []
         group.append((line, row))
     if group:
-        yield from _finish(key, group, index, parsed)
+        yield from _finish(key, group, rows)
 
 
-def _finish(
-    key: str, group: list[tuple[int, list[str]]], index: dict[str, int], parsed: ParsedFile
-) -> Iterator[SourceEntry]:
+def _finish(key: str, group: list[tuple[int, list[str]]], reader: _Reader) -> Iterator[SourceEntry]:
     if not key:
-        parsed.problems.append(Problem(parsed.source, group[0][0], "entry", "is empty"))
+        reader.problems.append(Problem(reader.source, group[0][0], "entry", "is empty"))
         return
-    entry = _entry(key, group, index, parsed.source, parsed.problems)
+    entry = reader.entry(key, group)
     if entry is not None:
         yield SourceEntry(group[0][0], entry)
 
@@ -112,64 +115,73 @@ def _header_index(header: list[str], source: str, parsed: ParsedFile) -> dict[st
     return None if missing or unknown else {name: i for i, name in enumerate(names)}
 
 
-def _entry(
-    key: str,
-    rows: list[tuple[int, list[str]]],
-    index: dict[str, int],
-    source: str,
-    problems: list[Problem],
-) -> JournalEntry | None:
-    first_line, first = rows[0]
+class _Reader:
+    """Column positions and the per-file caches that keep the row loop short."""
 
-    def cell(row: list[str], name: str) -> str:
-        return row[index[name]].strip() if name in index else ""
+    def __init__(self, index: dict[str, int], source: str, problems: list[Problem]) -> None:
+        self.source, self.problems = source, problems
+        self.date, self.account = index["date"], index["account"]
+        self.amount, self.commodity = index["amount"], index["commodity"]
+        self.description = index["description"]
+        self.optional = {name: index.get(name) for name in OPTIONAL}
+        self.accounts: dict[str, str | None] = {}  # name -> why it is invalid (None: valid)
 
-    before = len(problems)
-    try:
-        day = date.fromisoformat(cell(first, "date"))
-    except ValueError:
-        problems.append(
-            Problem(source, first_line, "date", f"{cell(first, 'date')!r} is not YYYY-MM-DD")
+    def opt(self, row: list[str], name: str) -> str | None:
+        at = self.optional[name]
+        return (row[at].strip() or None) if at is not None else None
+
+    def account_problem(self, name: str) -> str | None:
+        if name not in self.accounts:
+            try:
+                account_type(name)
+                self.accounts[name] = None
+            except LedgerError as error:
+                self.accounts[name] = str(error)
+        return self.accounts[name]
+
+    def entry(self, key: str, rows: list[tuple[int, list[str]]]) -> JournalEntry | None:
+        first_line, first = rows[0]
+        problems, before = self.problems, len(self.problems)
+        day_text = first[self.date].strip()
+        try:
+            day = date.fromisoformat(day_text)
+        except ValueError:
+            problems.append(
+                Problem(self.source, first_line, "date", f"{day_text!r} is not YYYY-MM-DD")
+            )
+            day = date.min
+        postings = [p for line, row in rows if (p := self.posting(key, day_text, line, row))]
+        if len(problems) > before:
+            return None
+        return JournalEntry(
+            date=day,
+            narration=first[self.description].strip(),
+            postings=tuple(postings),
+            payee=self.opt(first, "payee"),
+            party=self.opt(first, "party"),
+            reference=self.opt(first, "reference"),
+            journal=self.opt(first, "journal") or "GJ",
         )
-        day = date.min
-    postings = []
-    for line, row in rows:
-        if cell(row, "date") != cell(first, "date"):
+
+    def posting(self, key: str, day: str, line: int, row: list[str]) -> Posting | None:
+        problems, source = self.problems, self.source
+        if row[self.date].strip() != day:
             problems.append(Problem(source, line, "date", f"differs within entry {key!r}"))
+        account = row[self.account].strip()
+        if (why := self.account_problem(account)) is not None:
+            problems.append(Problem(source, line, "account", why))
+        text = row[self.amount].strip()
         try:
-            account_type(cell(row, "account"))
-        except LedgerError as error:
-            problems.append(Problem(source, line, "account", str(error)))
-        try:
-            amount = Decimal(cell(row, "amount"))
+            amount = Decimal(text)
             if not amount.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            problems.append(
-                Problem(source, line, "amount", f"{cell(row, 'amount')!r} is not a number")
-            )
-            continue
-        if not cell(row, "commodity"):
+            problems.append(Problem(source, line, "amount", f"{text!r} is not a number"))
+            return None
+        commodity = row[self.commodity].strip()
+        if not commodity:
             problems.append(Problem(source, line, "commodity", "is empty"))
-        postings.append(
-            Posting(
-                cell(row, "account"),
-                amount,
-                cell(row, "commodity"),
-                party=cell(row, "party") or None,
-            )
-        )
-    if len(problems) > before:
-        return None
-    return JournalEntry(
-        date=day,
-        narration=cell(first, "description"),
-        postings=tuple(postings),
-        payee=cell(first, "payee") or None,
-        party=cell(first, "party") or None,
-        reference=cell(first, "reference") or None,
-        journal=cell(first, "journal") or "GJ",
-    )
+        return Posting(account, amount, commodity, party=self.opt(row, "party"))
 
 
 def write_entries(out: TextIO, entries: Iterable[JournalEntry], scales: dict[str, int]) -> None:

@@ -14,13 +14,14 @@ file around the line. A posting line splits in three steps::
     (Decimal('-1000.50'), '$', 2)
 
 A header fills a :class:`Txn`, the transaction as read so far; the comments under it go
-through :func:`add_comment`, which also turns a comment after a posting into its memo::
+through :func:`add_comment` (tags and meta before the first posting, a memo after it)::
 
     >>> txn = Txn(line=1)
     >>> parse_header("2024/01/02=2024/01/05 * (#12) Shop | Lunch  ; trip:", txn, {})
-    >>> txn.day, txn.reference, txn.payee, txn.narration, txn.tags, txn.meta
-    (datetime.date(2024, 1, 2), '#12', 'Shop', 'Lunch', ['trip'], [('status', '*'), \
-('aux_date', '2024-01-05')])
+    >>> txn.day, txn.reference, txn.payee, txn.narration, txn.tags
+    (datetime.date(2024, 1, 2), '#12', 'Shop', 'Lunch', ['trip'])
+    >>> txn.meta
+    [('status', '*'), ('aux_date', '2024-01-05')]
     >>> comment_parts("billable: yes, project: apollo")
     ([], [('billable', 'yes'), ('project', 'apollo')])
 """
@@ -49,6 +50,7 @@ _AMOUNT = re.compile(
 _LEDGER_TAGS = re.compile(r"(?::[^\s:]+)+:")
 _TAG = re.compile(r"[^\s:,;]+:(?:\s|$)")
 _TAG_SEPARATOR = re.compile(r",\s*(?=[^\s:,;]+:(?:\s|$))")
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 class LineError(Exception):
@@ -101,7 +103,6 @@ class Parts:
     price: str | None = None
     price_total: bool = False
     assertion: str | None = None
-
 
 
 def parse_header(line: str, txn: Txn, dates: dict[str, date]) -> None:
@@ -228,6 +229,15 @@ def split_parts(text: str) -> Parts:
     return parts
 
 
+def parse_commodity(text: str) -> tuple[str, int | None]:
+    """A ``commodity`` directive's subject: ``USD`` / ``"VBM-X"`` → code and no scale;
+    ``1,000.00 USD`` / ``$1000.`` (a digit outside quotes) → code and the format's places."""
+    if any(char.isdigit() for char in _QUOTED.sub("", text)):
+        _, code, places = parse_amount(text)
+        return code, places
+    return commodity_code(text), None
+
+
 def parse_amount(text: str) -> tuple[Decimal, str, int]:
     """``-$1,000.50`` / ``10 EUR`` / ``3 "VBM-X"`` → number, commodity, decimal places."""
     match = _AMOUNT.fullmatch(text)
@@ -257,4 +267,3 @@ def commodity_code(text: str) -> str:
         return validate_commodity_code(code)
     except LedgerError as err:
         raise LineError("commodity", str(err)) from None
-

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,12 +40,9 @@ from crmledger.persistence.tables import (
     commodities,
     imports,
     journal_entries,
-    journal_sequences,
     journals,
-    ledger_state,
     posting_conversions,
     postings,
-    settings,
 )
 from crmledger.services.ports import BalanceKey, BalanceRow, LedgerPostingRow, PreparedEntry
 
@@ -103,30 +101,75 @@ def _conversion(number: str | None, commodity: str | None, total: bool | None) -
     return Conversion(Decimal(number), commodity, bool(total))
 
 
+@dataclass(frozen=True, slots=True)
+class ChartSnapshot:
+    """Accounts and commodity scales as of one chart token."""
+
+    token: str
+    accounts: dict[str, tuple[int, Account]]
+    scales: dict[str, int]
+
+
+@dataclass
+class ChartCache:
+    """The chart kept across transactions of one engine.
+
+    Valid while ``ledger_state.chart_token`` equals the snapshot's token: every change to
+    accounts or commodities writes a new random token in its own transaction, so a snapshot
+    taken inside a rolled-back or another process's change is never mistaken for the
+    current chart. The snapshot is replaced whole, so threads never see half of one.
+    """
+
+    snapshot: ChartSnapshot | None = None
+
+
 class SqlLedgerStore:
     """The ledger's tables, read and written on one connection."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: ChartCache | None = None) -> None:
         self.conn = conn
         self._sqlite = conn.dialect.name == "sqlite"
         self._mark = "?" if self._sqlite else "%s"
-        self._scales: dict[str, int] | None = None
+        self._cache = cache or ChartCache()
+        self._token: str | None = None  # the chart token read in this transaction
+        self._ids: tuple[int, int] | None = None
+
+    def _sql(self, sql: str, *params: Any) -> Any:
+        """Run hand-written SQL (``?`` placeholders) on the hot posting path."""
+        return self.conn.exec_driver_sql(sql.replace("?", self._mark), params)
 
     # -- reference data -------------------------------------------------------------------
 
     def lock_for_posting(self) -> None:
         """Serialise posting (SQLite already holds the write lock via BEGIN IMMEDIATE)."""
-        stmt = select(ledger_state.c.id).where(ledger_state.c.id == 1)
-        if not self._sqlite:
-            stmt = stmt.with_for_update()
-        if self.conn.execute(stmt).first() is None:
-            self.conn.execute(insert(ledger_state).values(id=1, next_entry_id=1, next_posting_id=1))
+        lock = "" if self._sqlite else " FOR UPDATE"
+        row = self._sql(
+            "SELECT next_entry_id, next_posting_id, chart_token FROM ledger_state WHERE id = 1"
+            + lock
+        ).one()
+        self._ids, self._token = (int(row[0]), int(row[1])), row[2]
+
+    def _chart(self) -> ChartSnapshot:
+        if self._token is None:
+            self._token = self._sql("SELECT chart_token FROM ledger_state WHERE id = 1").scalar()
+        snapshot = self._cache.snapshot
+        if snapshot is None or snapshot.token != self._token:
+            rows = self.conn.execute(select(accounts).order_by(accounts.c.name))
+            scales = self.conn.execute(select(commodities.c.code, commodities.c.scale))
+            snapshot = ChartSnapshot(
+                str(self._token),
+                {r.name: (r.id, _account(r)) for r in rows},
+                {code: scale for code, scale in scales},
+            )
+            self._cache.snapshot = snapshot
+        return snapshot
+
+    def _chart_changed(self) -> None:
+        # The database wrote a new token (trigger); read it again before the next use.
+        self._token = None
 
     def scales(self) -> dict[str, int]:
-        if self._scales is None:
-            rows = self.conn.execute(select(commodities.c.code, commodities.c.scale))
-            self._scales = {code: scale for code, scale in rows}
-        return dict(self._scales)
+        return dict(self._chart().scales)
 
     def add_commodity(self, commodity: Commodity) -> None:
         self.conn.execute(
@@ -134,15 +177,14 @@ class SqlLedgerStore:
                 code=commodity.code, scale=commodity.scale, name=commodity.name
             )
         )
-        self._scales = None
+        self._chart_changed()
 
     def commodities(self) -> list[Commodity]:
         rows = self.conn.execute(select(commodities).order_by(commodities.c.code))
         return [Commodity(r.code, r.scale, r.name) for r in rows]
 
     def accounts(self) -> dict[str, tuple[int, Account]]:
-        rows = self.conn.execute(select(accounts).order_by(accounts.c.name))
-        return {r.name: (r.id, _account(r)) for r in rows}
+        return dict(self._chart().accounts)
 
     def add_account(self, account: Account) -> int:
         result = self.conn.execute(
@@ -156,74 +198,78 @@ class SqlLedgerStore:
                 description=account.description,
             )
         )
+        self._chart_changed()
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
 
     def close_account(self, name: str, on: date) -> None:
         self.conn.execute(update(accounts).where(accounts.c.name == name).values(close_date=on))
+        self._chart_changed()
 
     def get_setting(self, key: str) -> str | None:
-        return self.conn.execute(
-            select(settings.c.value).where(settings.c.key == key)
-        ).scalar_one_or_none()
+        value = self._sql("SELECT value FROM settings WHERE key = ?", key).scalar()
+        return None if value is None else str(value)
 
     def set_setting(self, key: str, value: str) -> None:
-        updated = self.conn.execute(
-            update(settings).where(settings.c.key == key).values(value=value)
-        )
+        updated = self._sql("UPDATE settings SET value = ? WHERE key = ?", value, key)
         if updated.rowcount == 0:
-            self.conn.execute(insert(settings).values(key=key, value=value))
+            self._sql("INSERT INTO settings (key, value) VALUES (?, ?)", key, value)
 
     # -- numbering and the chain --------------------------------------------------------
 
     def reserve_ids(self, entries: int, postings: int) -> tuple[int, int]:
-        row = self.conn.execute(select(ledger_state).where(ledger_state.c.id == 1)).one()
-        self.conn.execute(
-            update(ledger_state)
-            .where(ledger_state.c.id == 1)
-            .values(
-                next_entry_id=row.next_entry_id + entries,
-                next_posting_id=row.next_posting_id + postings,
-            )
+        if self._ids is None:
+            self.lock_for_posting()
+        assert self._ids is not None
+        entry_id, posting_id = self._ids
+        self._ids = (entry_id + entries, posting_id + postings)
+        self._sql(
+            "UPDATE ledger_state SET next_entry_id = ?, next_posting_id = ? WHERE id = 1",
+            *self._ids,
         )
-        return int(row.next_entry_id), int(row.next_posting_id)
+        return entry_id, posting_id
 
     def last_number(self, journal: str, year: int) -> int:
-        found = self.conn.execute(
-            select(journal_sequences.c.last_number).where(
-                journal_sequences.c.journal == journal, journal_sequences.c.fiscal_year == year
-            )
-        ).scalar_one_or_none()
+        found = self._sql(
+            "SELECT last_number FROM journal_sequences WHERE journal = ? AND fiscal_year = ?",
+            journal,
+            year,
+        ).scalar()
         return int(found or 0)
 
     def set_last_number(self, journal: str, year: int, number: int) -> None:
-        where = and_(
-            journal_sequences.c.journal == journal, journal_sequences.c.fiscal_year == year
-        )
-        updated = self.conn.execute(
-            update(journal_sequences).where(where).values(last_number=number)
+        updated = self._sql(
+            "UPDATE journal_sequences SET last_number = ? WHERE journal = ? AND fiscal_year = ?",
+            number,
+            journal,
+            year,
         )
         if updated.rowcount == 0:
-            self.conn.execute(
-                insert(journal_sequences).values(
-                    journal=journal, fiscal_year=year, last_number=number
-                )
+            self._sql(
+                "INSERT INTO journal_sequences (journal, fiscal_year, last_number) "
+                "VALUES (?, ?, ?)",
+                journal,
+                year,
+                number,
             )
 
     def journal_head(self, journal: str) -> str | None:
-        head = self.conn.execute(
-            select(journals.c.last_hash).where(journals.c.code == journal)
-        ).scalar_one_or_none()
+        head = self._sql("SELECT last_hash FROM journals WHERE code = ?", journal).scalar()
         if head is None:
-            self.conn.execute(insert(journals).values(code=journal, last_hash=GENESIS))
-        return head
+            self._sql(
+                "INSERT INTO journals (code, name, last_hash, entry_count) VALUES (?, '', ?, 0)",
+                journal,
+                GENESIS,
+            )
+        return None if head is None else str(head)
 
     def set_journal_head(self, journal: str, last_hash: str, added: int) -> None:
-        self.conn.execute(
-            update(journals)
-            .where(journals.c.code == journal)
-            .values(last_hash=last_hash, entry_count=journals.c.entry_count + added)
+        self._sql(
+            "UPDATE journals SET last_hash = ?, entry_count = entry_count + ? WHERE code = ?",
+            last_hash,
+            added,
+            journal,
         )
 
     def journal_codes(self) -> list[str]:
@@ -287,26 +333,14 @@ class SqlLedgerStore:
     def add_balance_deltas(self, deltas: dict[BalanceKey, tuple[int, int]]) -> None:
         if not deltas:
             return
-        b = account_balances.c
-        existing: dict[BalanceKey, tuple[int, int]] = {}
-        periods = {key[2] for key in deltas}
-        rows = self.conn.execute(select(account_balances).where(b.period.in_(periods)))
-        for r in rows:
-            existing[(r.account_id, r.commodity, r.period)] = (r.debit_minor, r.credit_minor)
-        new_rows = []
-        for key, (debit, credit) in deltas.items():
-            if key in existing:
-                old_debit, old_credit = existing[key]
-                self.conn.execute(
-                    update(account_balances)
-                    .where(b.account_id == key[0], b.commodity == key[1], b.period == key[2])
-                    .values(debit_minor=old_debit + debit, credit_minor=old_credit + credit)
-                )
-            else:
-                new_rows.append((*key, debit, credit))
-        columns = ("account_id", "commodity", "period", "debit_minor", "credit_minor")
-        if new_rows:
-            self._executemany("account_balances", columns, new_rows)
+        sql = (
+            "INSERT INTO account_balances (account_id, commodity, period, debit_minor, "
+            "credit_minor) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, commodity, period) "
+            "DO UPDATE SET debit_minor = account_balances.debit_minor + excluded.debit_minor, "
+            "credit_minor = account_balances.credit_minor + excluded.credit_minor"
+        ).replace("?", self._mark)
+        rows = [(*key, debit, credit) for key, (debit, credit) in deltas.items()]
+        self.conn.exec_driver_sql(sql, rows)
 
     def mark_reversed(self, entry_id: int, by_id: int) -> None:
         self.conn.execute(

@@ -87,13 +87,16 @@ journal_sequences = Table(
 )
 
 # One row: the posting lock and the id counters (ids are handed out under the lock, so a
-# batch of entries and their postings can be written with plain multi-row inserts).
+# batch of entries and their postings can be written with plain multi-row inserts), and a
+# token that changes with every change to accounts or commodities (so a process can keep
+# the chart cached and know when to read it again).
 ledger_state = Table(
     "ledger_state",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("next_entry_id", BigInteger, nullable=False),
     Column("next_posting_id", BigInteger, nullable=False),
+    Column("chart_token", String(32), nullable=False),
     CheckConstraint("id = 1", name="single_row"),
 )
 

@@ -7,7 +7,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
-from crmledger.persistence.ledger_store import SqlLedgerStore
+from crmledger.persistence.ledger_store import ChartCache, SqlLedgerStore
 
 
 class SqlUnitOfWork:
@@ -15,9 +15,12 @@ class SqlUnitOfWork:
 
     ledger: SqlLedgerStore
 
-    def __init__(self, engine: Engine, readonly: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, readonly: bool = False, cache: ChartCache | None = None
+    ) -> None:
         self._engine = engine
         self._readonly = readonly
+        self._cache = cache
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
@@ -26,7 +29,7 @@ class SqlUnitOfWork:
             conn = conn.execution_options(readonly=True)
         conn.begin()
         self._conn = conn
-        self.ledger = SqlLedgerStore(conn)
+        self.ledger = SqlLedgerStore(conn, self._cache)
         return self
 
     def __exit__(
@@ -54,6 +57,7 @@ class SqlUnitOfWorkFactory:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.cache = ChartCache()
 
     def __call__(self, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, readonly)
+        return SqlUnitOfWork(self.engine, readonly, self.cache)

@@ -104,33 +104,38 @@ class ImportService:
                     "run it again with --batch to resume"
                 )
             count = self._import_whole(parsed, fingerprint, kind, opener, progress)
-            return ImportResult(parsed.source, fingerprint, count, 1, False,
-                                tuple(parsed.skipped))
+            return ImportResult(parsed.source, fingerprint, count, 1, False, tuple(parsed.skipped))
         if found is None:
             self._validate(parsed, opener)
             with self._uow() as uow:
                 _declare(uow.ledger, parsed)
-                import_id = uow.ledger.start_import(fingerprint, parsed.source, kind,
-                                                    self._clock.now())
+                import_id = uow.ledger.start_import(
+                    fingerprint, parsed.source, kind, self._clock.now()
+                )
                 uow.commit()
             done = 0
         else:
             import_id, done = found[0], found[1]
-        count, batches = self._import_batches(parsed, import_id, batch_size, done, opener,
-                                              progress)
-        return ImportResult(parsed.source, fingerprint, count, batches, False,
-                            tuple(parsed.skipped))
+        count, batches = self._import_batches(parsed, import_id, batch_size, done, opener, progress)
+        return ImportResult(
+            parsed.source, fingerprint, count, batches, False, tuple(parsed.skipped)
+        )
 
     def _import_whole(
-        self, parsed: ParsedFile, fingerprint: str, kind: str, opener: Opener,
+        self,
+        parsed: ParsedFile,
+        fingerprint: str,
+        kind: str,
+        opener: Opener,
         progress: Progress | None,
     ) -> int:
         with self._uow() as uow:
             store = uow.ledger
             _declare(store, parsed)
             import_id = store.start_import(fingerprint, parsed.source, kind, self._clock.now())
-            count = self._post_all(store, parsed, parsed.iter_entries(), import_id, opener,
-                                   progress)
+            count = self._post_all(
+                store, parsed, parsed.iter_entries(), import_id, opener, progress
+            )
             _raise_if(parsed.problems)
             _raise_if(_failed_assertions(store, parsed))
             store.progress_import(import_id, 1, count, True)
@@ -141,12 +146,18 @@ class ImportService:
         """A pass that only validates; its transaction is rolled back."""
         with self._uow() as uow:
             _declare(uow.ledger, parsed)
-            self._post_all(uow.ledger, parsed, parsed.iter_entries(), None, opener, None,
-                           validate_only=True)
+            self._post_all(
+                uow.ledger, parsed, parsed.iter_entries(), None, opener, None, validate_only=True
+            )
             _raise_if(parsed.problems)
 
     def _import_batches(
-        self, parsed: ParsedFile, import_id: int, size: int, done: int, opener: Opener,
+        self,
+        parsed: ParsedFile,
+        import_id: int,
+        size: int,
+        done: int,
+        opener: Opener,
         progress: Progress | None,
     ) -> tuple[int, int]:
         count, number = done * size, done
@@ -190,8 +201,9 @@ class ImportService:
                 if validate_only or parsed.problems:
                     validate_batch(store, drafts, opener)
                 else:
-                    post_batch(store, drafts, self._clock.now(), import_id=import_id,
-                               open_account=opener)
+                    post_batch(
+                        store, drafts, self._clock.now(), import_id=import_id, open_account=opener
+                    )
             except EntriesRejectedError as rejected:
                 parsed.problems.extend(
                     Problem(parsed.source, chunk[r.index].line, r.error.field, str(r.error))
@@ -258,7 +270,9 @@ def _check_assertion(
     if total == assertion.amount:
         return None
     return Problem(
-        source, assertion.line, "balance",
+        source,
+        assertion.line,
+        "balance",
         f"{assertion.account} holds {total} {assertion.commodity} on {day.isoformat()}, "
         f"the file asserts {assertion.amount}",
     )

@@ -70,8 +70,13 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("next_entry_id", sa.BigInteger(), nullable=False),
         sa.Column("next_posting_id", sa.BigInteger(), nullable=False),
+        sa.Column("chart_token", sa.String(length=32), nullable=False),
         sa.CheckConstraint("id = 1", name=op.f("ck_ledger_state_single_row")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_state")),
+    )
+    op.execute(
+        "INSERT INTO ledger_state (id, next_entry_id, next_posting_id, chart_token) "
+        "VALUES (1, 1, 1, 'initial')"
     )
     op.create_table(
         "settings",

@@ -109,6 +109,25 @@ SQLITE = [
     ),
 ]
 
+# Any change to the chart, by the application or by raw SQL, writes a new chart token, so
+# processes that cache accounts and commodities know to read them again.
+_CHART_TABLES = ("accounts", "commodities")
+SQLITE += [
+    f"""CREATE TRIGGER {table}_{op.lower()}_token AFTER {op} ON {table}
+    BEGIN UPDATE ledger_state SET chart_token = lower(hex(randomblob(16))) WHERE id = 1; END"""
+    for table in _CHART_TABLES
+    for op in ("INSERT", "UPDATE", "DELETE")
+]
+
+_PG_CHART_FUNCTION = """
+CREATE OR REPLACE FUNCTION ledger_chart_token() RETURNS trigger AS $$
+BEGIN
+  UPDATE ledger_state SET chart_token = md5(random()::text || clock_timestamp()::text)
+  WHERE id = 1;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql
+"""
+
 _PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION ledger_entry_guard() RETURNS trigger AS $$
 DECLARE lock_date date := (SELECT value::date FROM settings WHERE key = 'lock_date');
@@ -196,6 +215,12 @@ END $$ LANGUAGE plpgsql
 """
 
 POSTGRESQL = [
+    _PG_CHART_FUNCTION,
+    *(
+        f"""CREATE TRIGGER {table}_token AFTER INSERT OR UPDATE OR DELETE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_chart_token()"""
+        for table in _CHART_TABLES
+    ),
     _PG_FUNCTION,
     _PG_POSTING_FUNCTION,
     _PG_CONVERSION_FUNCTION,
@@ -219,6 +244,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        for table in _CHART_TABLES:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_token ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS ledger_chart_token()")
         op.execute("DROP TRIGGER IF EXISTS je_guard ON journal_entries")
         op.execute("DROP TRIGGER IF EXISTS po_guard ON postings")
         op.execute("DROP TRIGGER IF EXISTS je_gapless ON journal_entries")
@@ -244,5 +272,6 @@ def downgrade() -> None:
         "pc_insert_guard",
         "pc_update_guard",
         "pc_delete_guard",
+        *(f"{t}_{o}_token" for t in _CHART_TABLES for o in ("insert", "update", "delete")),
     ):
         op.execute(f"DROP TRIGGER IF EXISTS {name}")

@@ -13,6 +13,12 @@ flat balance report, hledger in list mode (its default) with one row per commodi
 
 The tools show amounts at the display precision the file declares; the books checked here
 carry no more places than that, so the comparison is exact to the last minor unit.
+
+A test that needs a tool says so with :func:`needs`, and is skipped, with the reason shown,
+where the tool is not installed::
+
+    @needs("ledger", "hledger")
+    def test_both_tools_agree(tmp_path: Path) -> None: ...
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 Balances = dict[tuple[str, str], Decimal]
 
@@ -41,6 +49,13 @@ HLEDGER = tool("hledger")
 BEAN_QUERY = tool("bean-query")
 BEAN_CHECK = tool("bean-check")
 BEAN_EXAMPLE = tool("bean-example")
+
+
+def needs(*names: str) -> pytest.MarkDecorator:
+    """Skip the test unless every tool in ``names`` is installed."""
+    missing = [name for name in names if tool(name) is None]
+    return pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}")
+
 
 # ledger: one record per account, ``NAME<TAB>"AMOUNTS"``; a multi-commodity amount is
 # one line per commodity inside the quotes.
