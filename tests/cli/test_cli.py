@@ -183,3 +183,39 @@ def test_every_command_explains_itself() -> None:
         result = runner.invoke(cli, args)
         assert result.exit_code == 0
         assert "Usage" in result.output
+
+
+def test_draft_then_post_from_the_command_line(book: str) -> None:
+    saved = run(
+        book,
+        "entry",
+        "draft",
+        "--date",
+        "2026-03-01",
+        "--narration",
+        "Rent",
+        "-p",
+        "Expenses:Rent 1800 EUR",
+        "-p",
+        "Assets:Bank:Checking -1700 EUR",
+    )
+    draft_id = saved.split()[-1]
+    refused = runner.invoke(cli, ["--db", book, "entry", "post-draft", draft_id])
+    assert refused.exit_code != 0
+    run(
+        book,
+        "entry",
+        "draft",
+        "--id",
+        draft_id,
+        "--date",
+        "2026-03-01",
+        "--narration",
+        "Rent",
+        "-p",
+        "Expenses:Rent 1800 EUR",
+        "-p",
+        "Assets:Bank:Checking -1800 EUR",
+    )
+    assert "as GJ/2026/1" in run(book, "entry", "post-draft", draft_id)
+    assert json.loads(run(book, "entry", "show", "GJ/2026/1", "-f", "json"))["state"] == "posted"

@@ -253,3 +253,42 @@ def test_raw_sql_cannot_insert_an_unbalanced_or_misnumbered_posted_entry(app: Ap
         )
     _insert_posted(app, 2, (5, -5))  # the same rows, balanced and numbered, go in
     assert app.audit.verify().findings[0].reference.startswith("GJ/2026/2")  # but unhashed
+
+
+def test_drafts_change_freely_then_post_in_place(app: App) -> None:
+    [first] = app.ledger.post([sale("2026-01-01", "10")])
+    unbalanced = entry("2026-01-05", "Rent?", ("Expenses:Rent", "100"), ("Assets:Cash", "-90"))
+    draft_id = app.ledger.save_draft(unbalanced)
+    assert app.ledger.get(draft_id).state.value == "draft"
+    assert app.ledger.get(draft_id).number is None
+    with pytest.raises(EntriesRejectedError, match="does not balance"):
+        app.ledger.post_draft(draft_id)
+    fixed = entry("2026-01-06", "Rent", ("Expenses:Rent", "100"), ("Assets:Cash", "-100"))
+    assert app.ledger.save_draft(fixed, draft_id) == draft_id
+    assert app.ledger.get(draft_id).narration == "Rent"
+    ref = app.ledger.post_draft(draft_id)
+    assert (ref.id, ref.ref) == (draft_id, "GJ/2026/2")
+    with pytest.raises(EntryStateError):
+        app.ledger.save_draft(fixed, draft_id)
+    with pytest.raises(EntryStateError):
+        app.ledger.delete_draft(draft_id)
+    assert app.audit.verify().ok
+    cash = {(r.account, r.commodity): r.balance for r in app.reports.trial_balance().rows}
+    assert cash[("Expenses:Rent", "EUR")] == Decimal("100.00")
+    assert first.ref == "GJ/2026/1"
+
+
+def test_drafts_respect_the_lock_date_and_can_be_deleted(app: App) -> None:
+    draft_id = app.ledger.save_draft(sale("2026-01-10", "5"))
+    app.ledger.lock_period(date(2026, 1, 31))
+    with pytest.raises(PeriodLockedError):
+        app.ledger.save_draft(sale("2026-02-10", "5"), draft_id)  # old date is locked
+    with pytest.raises(PeriodLockedError):
+        app.ledger.delete_draft(draft_id)
+    later = app.ledger.save_draft(sale("2026-02-10", "5"))
+    with pytest.raises(PeriodLockedError):
+        app.ledger.save_draft(sale("2026-01-15", "5"), later)  # new date is locked
+    app.ledger.delete_draft(later)
+    with pytest.raises(LookupError):
+        app.ledger.get(later)
+    assert count(app, "postings") == 2  # only the locked draft's lines remain

@@ -108,6 +108,20 @@ class Book(RuleBasedStateMachine):
         assert not locked
         self.posted += [r.id for r in refs]
 
+    @rule(draft=entries(), post_it=st.booleans())
+    def draft_then_post(self, draft: JournalEntry, post_it: bool) -> None:
+        locked = self.lock is not None and draft.date <= self.lock
+        try:
+            draft_id = self.app.ledger.save_draft(draft)
+        except LedgerError:
+            assert locked
+            return
+        assert not locked
+        if post_it:
+            self.posted.append(self.app.ledger.post_draft(draft_id).id)
+        else:
+            self.app.ledger.delete_draft(draft_id)
+
     @rule(data=st.data(), offset=days)
     def reverse(self, data: st.DataObject, offset: int) -> None:
         if not self.posted:

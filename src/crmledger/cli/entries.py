@@ -76,50 +76,103 @@ def entry_from_document(doc: dict[str, Any]) -> JournalEntry:
         raise InvalidEntryError(f"invalid entry document: {bad}") from None
 
 
-@entry_app.command("post")
-def post(
-    day: Annotated[str | None, typer.Option("--date", help="Entry date YYYY-MM-DD.")] = None,
-    narration: Annotated[str, typer.Option(help="What the entry is for.")] = "",
-    posting: Annotated[
-        list[str] | None,
-        typer.Option("--posting", "-p", help="'ACCOUNT AMOUNT COMMODITY' (repeat, 2 or more)."),
-    ] = None,
-    payee: Annotated[str | None, typer.Option(help="Payee.")] = None,
-    reference: Annotated[str | None, typer.Option(help="External reference.")] = None,
-    journal: Annotated[str, typer.Option(help="Journal code.")] = "GJ",
-    from_json: Annotated[
-        Path | None,
-        typer.Option("--json", help="Read one entry (object) or several (array); '-' = stdin."),
-    ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
-) -> None:
-    """Post journal entries from flags or a JSON document; all or nothing."""
+DateOption = Annotated[str | None, typer.Option("--date", help="Entry date YYYY-MM-DD.")]
+NarrationOption = Annotated[str, typer.Option(help="What the entry is for.")]
+PostingOption = Annotated[
+    list[str] | None,
+    typer.Option("--posting", "-p", help="'ACCOUNT AMOUNT COMMODITY' (repeat, 2 or more)."),
+]
+PayeeOption = Annotated[str | None, typer.Option(help="Payee.")]
+ReferenceOption = Annotated[str | None, typer.Option(help="External reference.")]
+JournalOption = Annotated[str, typer.Option(help="Journal code.")]
+JsonOption = Annotated[
+    Path | None,
+    typer.Option("--json", help="Read one entry (object) or several (array); '-' = stdin."),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
+
+
+def _entries(
+    day: str | None,
+    narration: str,
+    posting: list[str] | None,
+    payee: str | None,
+    reference: str | None,
+    journal: str,
+    from_json: Path | None,
+) -> list[JournalEntry]:
+    """Entries from a JSON document, or one entry from the flags."""
     if from_json is not None:
         text = sys.stdin.read() if str(from_json) == "-" else from_json.read_text()
         doc = json.loads(text)
-        entries = [entry_from_document(d) for d in (doc if isinstance(doc, list) else [doc])]
-    else:
-        if day is None:
-            raise InvalidEntryError("--date is required (or use --json)")
-        entries = [
-            JournalEntry(
-                date=date.fromisoformat(day),
-                narration=narration,
-                postings=tuple(parse_posting(p) for p in posting or ()),
-                payee=payee,
-                reference=reference,
-                journal=journal,
-            )
-        ]
+        return [entry_from_document(d) for d in (doc if isinstance(doc, list) else [doc])]
+    if day is None:
+        raise InvalidEntryError("--date is required (or use --json)")
+    return [
+        JournalEntry(
+            date=date.fromisoformat(day),
+            narration=narration,
+            postings=tuple(parse_posting(p) for p in posting or ()),
+            payee=payee,
+            reference=reference,
+            journal=journal,
+        )
+    ]
+
+
+@entry_app.command("post")
+def post(
+    day: DateOption = None,
+    narration: NarrationOption = "",
+    posting: PostingOption = None,
+    payee: PayeeOption = None,
+    reference: ReferenceOption = None,
+    journal: JournalOption = "GJ",
+    from_json: JsonOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Post journal entries from flags or a JSON document; all or nothing."""
+    entries = _entries(day, narration, posting, payee, reference, journal, from_json)
     refs = state.app.ledger.post(entries)
     rows = [{"id": r.id, "entry": r.ref, "hash": r.hash} for r in refs]
     emit(rows, fmt, title="Posted")
 
 
+@entry_app.command("draft")
+def draft(
+    day: DateOption = None,
+    narration: NarrationOption = "",
+    posting: PostingOption = None,
+    payee: PayeeOption = None,
+    reference: ReferenceOption = None,
+    journal: JournalOption = "GJ",
+    from_json: JsonOption = None,
+    replace: Annotated[int | None, typer.Option("--id", help="Replace this draft.")] = None,
+) -> None:
+    """Save an entry as a draft (it need not balance yet); post it with 'entry post-draft'."""
+    [entry] = _entries(day, narration, posting, payee, reference, journal, from_json)
+    draft_id = state.app.ledger.save_draft(entry, replace)
+    console.print(f"Saved draft {draft_id}")
+
+
+@entry_app.command("post-draft")
+def post_draft(draft_id: Annotated[int, typer.Argument(help="Draft id.")]) -> None:
+    """Post a saved draft: it gets its number and hash and can no longer change."""
+    ref = state.app.ledger.post_draft(draft_id)
+    console.print(f"Posted draft {draft_id} as {ref.ref}")
+
+
+@entry_app.command("delete-draft")
+def delete_draft(draft_id: Annotated[int, typer.Argument(help="Draft id.")]) -> None:
+    """Delete a draft (posted entries are never deleted; reverse them instead)."""
+    state.app.ledger.delete_draft(draft_id)
+    console.print(f"Deleted draft {draft_id}")
+
+
 @entry_app.command("show")
 def show(
     reference: Annotated[str, typer.Argument(help="Entry id or JOURNAL/YEAR/NUMBER.")],
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Show one entry with its postings, state and hash."""
     entry = state.app.ledger.get(state.app.ledger.resolve(reference))

@@ -28,15 +28,15 @@ def check_not_locked(day: date, lock: date | None) -> None:
         raise PeriodLockedError(day, lock)
 
 
-def check_postable(
+def check_draft(
     entry: JournalEntry,
     accounts: Mapping[str, Account],
     scales: Mapping[str, int],
     lock: date | None,
 ) -> tuple[tuple[int, int], ...]:
-    """Raise the first rule ``entry`` breaks; else return each posting's amount and weight
-    in minor units (what will be stored)."""
-    check_shape(entry)
+    """What even a draft must meet: known open accounts, known commodities, amounts that fit
+    their scale, a date after the lock. Returns each posting's amount and weight in minor
+    units. A draft need not balance yet."""
     check_not_locked(entry.date, lock)
     minors = []
     for posting in entry.postings:
@@ -52,5 +52,18 @@ def check_postable(
                 f"account {account.name!r} does not allow {posting.commodity}"
             )
         minors.append(weights_minor(posting, scales))  # refuses excess precision
-    check_balanced(entry.postings, scales)
     return tuple(minors)
+
+
+def check_postable(
+    entry: JournalEntry,
+    accounts: Mapping[str, Account],
+    scales: Mapping[str, int],
+    lock: date | None,
+) -> tuple[tuple[int, int], ...]:
+    """Raise the first rule ``entry`` breaks; else return each posting's amount and weight
+    in minor units (what will be stored)."""
+    check_shape(entry)
+    minors = check_draft(entry, accounts, scales, lock)
+    check_balanced(entry.postings, scales)
+    return minors

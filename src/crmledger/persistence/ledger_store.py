@@ -300,6 +300,84 @@ class SqlLedgerStore:
             self._executemany("posting_conversions", _CONVERSION_COLUMNS, conversion_rows)
         self._executemany("journal_entries", _ENTRY_COLUMNS, entry_rows)
 
+    def post_drafts(self, batch: Sequence[PreparedEntry], posted_at: datetime) -> None:
+        when: Any = posted_at.strftime("%Y-%m-%d %H:%M:%S.%f") if self._sqlite else posted_at
+        for item in batch:
+            self._sql(
+                "UPDATE journal_entries SET state = 'posted', number = ?, hash = ?, "
+                "previous_hash = ?, posted_at = ?, import_id = ? WHERE id = ? AND state = 'draft'",
+                item.number,
+                item.hash,
+                item.previous_hash,
+                when,
+                item.import_id,
+                item.id,
+            )
+
+    def save_draft(
+        self,
+        entry: JournalEntry,
+        entry_id: int | None,
+        account_ids: Sequence[int],
+        minors: Sequence[tuple[int, int]],
+    ) -> int:
+        """Insert a draft, or replace the content of draft ``entry_id``."""
+        fields = self._draft_fields(entry)
+        self.journal_head(entry.journal)  # opens the journal on first use
+        if entry_id is None:
+            entry_id, _ = self.reserve_ids(1, 0)
+            columns = ("id", "state", *fields)
+            self._sql(
+                f"INSERT INTO journal_entries ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                entry_id,
+                EntryState.DRAFT.value,
+                *fields.values(),
+            )
+        else:
+            self.delete_draft_postings(entry_id)
+            self._sql(
+                f"UPDATE journal_entries SET {', '.join(f'{k} = ?' for k in fields)} "
+                "WHERE id = ? AND state = 'draft'",
+                *fields.values(),
+                entry_id,
+            )
+        _, posting_id = self.reserve_ids(0, len(entry.postings))
+        postings_out: list[tuple[Any, ...]] = []
+        conversions_out: list[tuple[Any, ...]] = []
+        item = _as_item(entry, entry_id, account_ids, minors, posting_id)
+        _posting_rows(item, postings_out, conversions_out)
+        self._executemany("postings", _POSTING_COLUMNS, postings_out)
+        if conversions_out:
+            self._executemany("posting_conversions", _CONVERSION_COLUMNS, conversions_out)
+        return entry_id
+
+    def _draft_fields(self, e: JournalEntry) -> dict[str, Any]:
+        return {
+            "journal": e.journal,
+            "fiscal_year": e.fiscal_year,
+            "date": e.date.isoformat() if self._sqlite else e.date,
+            "narration": e.narration,
+            "payee": e.payee,
+            "party": e.party,
+            "reference": e.reference,
+            "tags": _json_list(e.tags),
+            "links": _json_list(e.links),
+            "meta": json.dumps([list(kv) for kv in e.meta]) if e.meta else "[]",
+        }
+
+    def delete_draft_postings(self, entry_id: int) -> None:
+        self._sql(
+            "DELETE FROM posting_conversions WHERE posting_id IN "
+            "(SELECT id FROM postings WHERE entry_id = ?)",
+            entry_id,
+        )
+        self._sql("DELETE FROM postings WHERE entry_id = ?", entry_id)
+
+    def delete_draft(self, entry_id: int) -> None:
+        self.delete_draft_postings(entry_id)
+        self._sql("DELETE FROM journal_entries WHERE id = ? AND state = 'draft'", entry_id)
+
     def _executemany(
         self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
     ) -> None:
@@ -604,3 +682,15 @@ def _posting_rows(
                 )
             )
         posting_id += 1
+
+
+def _as_item(
+    entry: JournalEntry,
+    entry_id: int,
+    account_ids: Sequence[int],
+    minors: Sequence[tuple[int, int]],
+    first_posting_id: int = 0,
+) -> PreparedEntry:
+    return PreparedEntry(
+        entry_id, first_posting_id, entry, 0, "", "", tuple(minors), tuple(account_ids)
+    )

@@ -24,6 +24,7 @@ from crmledger.core.errors import (
     UnknownCommodityError,
 )
 from crmledger.core.money import Commodity
+from crmledger.core.rules import check_draft, check_not_locked
 from crmledger.services.errors import NotFoundError
 from crmledger.services.ports import Clock, LedgerStore, UnitOfWorkFactory
 from crmledger.services.posting import PostedRef, post_batch
@@ -118,6 +119,41 @@ class LedgerService:
             uow.commit()
         return refs
 
+    def save_draft(self, entry: JournalEntry, draft_id: int | None = None) -> int:
+        """Store ``entry`` as a draft (new, or replacing draft ``draft_id``); drafts may be
+        unbalanced and change freely until posted, but never on or before the lock date."""
+        with self._uow() as uow:
+            store = uow.ledger
+            add_iso_commodities(store, [entry])
+            lock = _lock_date(store)
+            if draft_id is not None:
+                old = _draft(store, draft_id)
+                check_not_locked(old.date, lock)
+            accounts = store.accounts()
+            minors = check_draft(
+                entry, {n: a for n, (_, a) in accounts.items()}, store.scales(), lock
+            )
+            ids = [accounts[p.account][0] for p in entry.postings]
+            saved = store.save_draft(entry, draft_id, ids, minors)
+            uow.commit()
+        return saved
+
+    def post_draft(self, draft_id: int) -> PostedRef:
+        """Post a stored draft in place (it must balance by now)."""
+        with self._uow() as uow:
+            store = uow.ledger
+            store.lock_for_posting()
+            [ref] = post_batch(store, [_draft(store, draft_id)], self._clock.now())
+            uow.commit()
+        return ref
+
+    def delete_draft(self, draft_id: int) -> None:
+        """Remove a draft; posted entries are never deleted."""
+        with self._uow() as uow:
+            check_not_locked(_draft(uow.ledger, draft_id).date, _lock_date(uow.ledger))
+            uow.ledger.delete_draft(draft_id)
+            uow.commit()
+
     def get(self, entry_id: int) -> JournalEntry:
         """One entry with its postings."""
         with self._uow(readonly=True) as uow:
@@ -191,3 +227,15 @@ def add_iso_commodities(store: LedgerStore, entries: Iterable[JournalEntry]) -> 
         iso = iso_currency(code)
         if iso is not None:
             store.add_commodity(iso)
+
+
+def _lock_date(store: LedgerStore) -> date | None:
+    lock = store.get_setting("lock_date")
+    return date.fromisoformat(lock) if lock else None
+
+
+def _draft(store: LedgerStore, draft_id: int) -> JournalEntry:
+    entry = store.get_entry(draft_id)
+    if entry.state is not EntryState.DRAFT:
+        raise EntryStateError(f"entry {draft_id} is {entry.state.value}, not a draft")
+    return entry

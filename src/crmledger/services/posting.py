@@ -100,33 +100,46 @@ def post_batch(
     import_id: int | None = None,
     open_account: Callable[[str], Account] | None = None,
 ) -> list[PostedRef]:
-    """Validate and post ``entries`` in the caller's transaction; all or nothing."""
+    """Validate and post ``entries`` in the caller's transaction; all or nothing.
+
+    Entries that carry an ``id`` are stored drafts: they are posted in place.
+    """
     store.lock_for_posting()
     accounts, all_minors = validate_batch(store, entries, open_account)
     account_ids = {name: account_id for name, (account_id, _) in accounts.items()}
     scales = store.scales()
-    entry_id, posting_id = store.reserve_ids(len(entries), sum(len(e.postings) for e in entries))
+    new = [e for e in entries if e.id is None]
+    entry_id, posting_id = store.reserve_ids(len(new), sum(len(e.postings) for e in new))
     chain = _Chain(store)
     deltas: dict[BalanceKey, tuple[int, int]] = {}
-    prepared = []
+    prepared: list[PreparedEntry] = []
+    drafts: list[PreparedEntry] = []
+    ordered: list[PreparedEntry] = []
     for entry, minors in zip(entries, all_minors, strict=True):
         number, previous = chain.next(entry.journal, entry.fiscal_year)
         record = canonical_record(entry, scales, previous, number=number, minors=minors)
         digest = chain.link(entry.journal, chain_hash(record))
         ids = tuple(account_ids[p.account] for p in entry.postings)
         _add_deltas(deltas, entry, minors, ids)
-        prepared.append(
-            PreparedEntry(
+        if entry.id is not None:  # a stored draft keeps its id and postings
+            item = PreparedEntry(
+                entry.id, 0, entry, number, digest, previous, minors, ids, import_id
+            )
+            drafts.append(item)
+        else:
+            item = PreparedEntry(
                 entry_id, posting_id, entry, number, digest, previous, minors, ids, import_id
             )
-        )
-        entry_id += 1
-        posting_id += len(entry.postings)
+            prepared.append(item)
+            entry_id += 1
+            posting_id += len(entry.postings)
+        ordered.append(item)
     store.insert_posted(prepared, posted_at)
+    store.post_drafts(drafts, posted_at)
     chain.save()
     store.add_balance_deltas(deltas)
     return [
-        PostedRef(p.id, p.entry.journal, p.entry.fiscal_year, p.number, p.hash) for p in prepared
+        PostedRef(p.id, p.entry.journal, p.entry.fiscal_year, p.number, p.hash) for p in ordered
     ]
 
 
