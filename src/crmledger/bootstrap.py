@@ -50,7 +50,10 @@ def _read_csv(path: Path, strict: bool) -> ParsedFile:
 
 
 def _read_ledger(path: Path, strict: bool) -> ParsedFile:
-    return read_ledger_file(path, strict=strict)
+    # "Strict" means known to the book or declared in the file, which the import service
+    # judges; the reader's own strict mode (declared in this very file) is for linting.
+    del strict
+    return read_ledger_file(path)
 
 
 def _read_beancount(path: Path, strict: bool) -> ParsedFile:

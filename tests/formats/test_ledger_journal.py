@@ -422,7 +422,7 @@ def test_hand_written_journal_reads_without_problems(journal: ParsedFile) -> Non
 
 
 def test_commodity_directives_give_scales(journal: ParsedFile) -> None:
-    assert journal.commodities == [
+    assert journal.commodities + journal.inferred_commodities == [
         Commodity("$", 2),
         Commodity("USD", 2, "US Dollar"),
         Commodity("ABC", 4),
@@ -450,7 +450,7 @@ commodity JPY
         "s",
     )
     assert parsed.problems == []
-    assert parsed.commodities == [
+    assert parsed.commodities + parsed.inferred_commodities == [
         Commodity("XYZ", 3),
         Commodity("USD", 2, "US Dollar"),
         Commodity("JPY", 3, "Yen"),

@@ -57,7 +57,9 @@ class ParsedFile:
     """Everything a reader found in one file.
 
     ``accounts`` and ``commodities`` are the file's declarations (``open``, ``account``,
-    ``commodity`` directives); ``skipped`` lists directives the reader understood but does
+    ``commodity`` directives); ``inferred_commodities`` are the ones it uses without
+    declaring them, at the scale its numbers show (a strict import refuses those the book
+    does not know already); ``skipped`` lists directives the reader understood but does
     not import, each as a :class:`Problem` naming its line.
 
     A reader of files too large to hold in memory leaves ``entries`` empty and sets
@@ -71,6 +73,7 @@ class ParsedFile:
     stream: Callable[[], Iterator[SourceEntry]] | None = None
     accounts: list[Account] = field(default_factory=list)
     commodities: list[Commodity] = field(default_factory=list)
+    inferred_commodities: list[Commodity] = field(default_factory=list)
     assertions: list[BalanceAssertion] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)

@@ -102,8 +102,11 @@ class _Reader:
     def run(self, entries: list[Any], errors: list[Any], options: Mapping[str, Any]) -> ParsedFile:
         for error in errors:
             self._on_error(error)
-        self.parsed.commodities = self._commodities(entries, options)
-        self.scales = {c.code: c.scale for c in self.parsed.commodities}
+        commodities = self._commodities(entries, options)
+        declared = {e.currency for e in entries if type(e).__name__ == "Commodity"}
+        self.parsed.commodities = [c for c in commodities if c.code in declared]
+        self.parsed.inferred_commodities = [c for c in commodities if c.code not in declared]
+        self.scales = {c.code: c.scale for c in commodities}
         for entry in entries:
             if not self._rejected(entry):
                 handler = getattr(self, f"_on_{type(entry).__name__.lower()}", self._on_other)

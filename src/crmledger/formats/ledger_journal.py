@@ -19,7 +19,7 @@ back as the same entries::
 
     >>> import io
     >>> out = io.StringIO()
-    >>> write_ledger(out, parsed.commodities, parsed.accounts, [entry])
+    >>> write_ledger(out, parsed.inferred_commodities, parsed.accounts, [entry])
     >>> print(out.getvalue(), end="")
     commodity USD
         format 1000.00 USD
@@ -49,7 +49,7 @@ What maps to what when reading:
   :class:`Commodity` whose scale is the format's decimal places; ISO currencies keep their
   ISO scale unless the format says more; without a format the scale is the most decimal
   places any *written* posting amount of it carries (prices and costs do not count).
-  Commodities used but never declared follow the declared ones in ``ParsedFile.commodities``.
+  Commodities used but never declared are in ``ParsedFile.inferred_commodities``.
 - Header ``DATE[=AUX] [*|!] [(CODE)] PAYEE | NARRATION  ; comment``: the mark becomes meta
   ``("status", mark)``, the auxiliary date meta ``("aux_date", ISO date)``, CODE the
   reference; without ``|`` the whole description is the narration (hledger's convention).

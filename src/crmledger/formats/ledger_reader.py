@@ -443,7 +443,9 @@ class _Reader:
         commodities, refused = self.declarations.settle_commodities(self.strict)
         for line, reason in refused:
             self._problem(line, "commodity", reason)
-        self.parsed.commodities.extend(commodities)
+        declared = self.declarations.commodities
+        self.parsed.commodities.extend(c for c in commodities if c.code in declared)
+        self.parsed.inferred_commodities.extend(c for c in commodities if c.code not in declared)
         self._round_filled({c.code: c.scale for c in commodities})
         if self.strict:
             self._drop_undeclared()

@@ -108,7 +108,7 @@ class ImportService:
         if found is None:
             self._validate(parsed, opener)
             with self._uow() as uow:
-                _declare(uow.ledger, parsed)
+                _declare(uow.ledger, parsed, opener is None)
                 import_id = uow.ledger.start_import(
                     fingerprint, parsed.source, kind, self._clock.now()
                 )
@@ -131,7 +131,7 @@ class ImportService:
     ) -> int:
         with self._uow() as uow:
             store = uow.ledger
-            _declare(store, parsed)
+            _declare(store, parsed, opener is None)
             import_id = store.start_import(fingerprint, parsed.source, kind, self._clock.now())
             count = self._post_all(
                 store, parsed, parsed.iter_entries(), import_id, opener, progress
@@ -145,7 +145,7 @@ class ImportService:
     def _validate(self, parsed: ParsedFile, opener: Opener) -> None:
         """A pass that only validates; its transaction is rolled back."""
         with self._uow() as uow:
-            _declare(uow.ledger, parsed)
+            _declare(uow.ledger, parsed, opener is None)
             self._post_all(
                 uow.ledger, parsed, parsed.iter_entries(), None, opener, None, validate_only=True
             )
@@ -166,7 +166,7 @@ class ImportService:
             pass
         for batch in batches:
             with self._uow() as uow:
-                _declare(uow.ledger, parsed)
+                _declare(uow.ledger, parsed, opener is None)
                 self._post_all(uow.ledger, parsed, batch, import_id, opener, None)
                 count += len(batch)
                 number += 1
@@ -220,10 +220,12 @@ def _raise_if(problems: list[Problem]) -> None:
         raise ImportRejectedError(sorted(problems, key=lambda p: p.line))
 
 
-def _declare(store: LedgerStore, parsed: ParsedFile) -> None:
-    """Add the commodities and accounts the file declares (idempotent)."""
+def _declare(store: LedgerStore, parsed: ParsedFile, strict: bool) -> None:
+    """Add the commodities and accounts the file declares, and unless ``strict`` the
+    commodities it only uses (idempotent)."""
     scales = store.scales()
-    for commodity in parsed.commodities:
+    inferred = [] if strict else parsed.inferred_commodities
+    for commodity in [*parsed.commodities, *inferred]:
         if commodity.code not in scales:
             store.add_commodity(commodity)
             scales[commodity.code] = commodity.scale
