@@ -1,0 +1,43 @@
+"""Every command of the README's CLI tour works as written, in order, on a fresh book."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crmledger.cli.main import app as cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tour_commands() -> list[list[str]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    tour = readme.split("## A short tour of the CLI", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", tour, re.S)
+    assert block is not None
+    text = block.group(1).replace("\\\n", " ")
+    return [shlex.split(line, comments=True) for line in text.splitlines() if line.strip()]
+
+
+def test_the_readme_tour_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CRMLEDGER_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    commands = tour_commands()
+    assert len(commands) > 15
+    outputs = []
+    for command in commands:
+        assert command[0] == "crmledger"
+        result = runner.invoke(cli, command[1:])
+        assert result.exit_code == 0, (command, result.output)
+        outputs.append(result.output)
+    assert (tmp_path / "crmledger.db").exists()
+    assert "Saved draft 5" in "".join(outputs)
+    assert "already imported" in "".join(outputs)
+    assert "OK:" in "".join(outputs)
