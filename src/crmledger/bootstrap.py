@@ -68,19 +68,22 @@ READERS: dict[str, Reader] = {
 }
 
 
-def _write_ledger(out: TextIO, book: ExportService) -> None:
-    write_ledger(out, book.commodities(), book.accounts(), book.entries())
+Counter = Callable[[int], None] | None
 
 
-def _write_beancount(out: TextIO, book: ExportService) -> None:
-    write_beancount(out, book.commodities(), book.accounts(), book.entries())
+def _write_ledger(out: TextIO, book: ExportService, progress: Counter) -> None:
+    write_ledger(out, book.commodities(), book.accounts(), book.entries(progress))
 
 
-def _write_csv(out: TextIO, book: ExportService) -> None:
-    write_entries(out, book.entries(), book.scales())
+def _write_beancount(out: TextIO, book: ExportService, progress: Counter) -> None:
+    write_beancount(out, book.commodities(), book.accounts(), book.entries(progress))
 
 
-WRITERS: dict[str, Callable[[TextIO, ExportService], None]] = {
+def _write_csv(out: TextIO, book: ExportService, progress: Counter) -> None:
+    write_entries(out, book.entries(progress), book.scales())
+
+
+WRITERS: dict[str, Callable[[TextIO, ExportService, Counter], None]] = {
     "entries": _write_csv,
     "ledger": _write_ledger,
     "beancount": _write_beancount,
@@ -100,9 +103,10 @@ class App:
     exports: ExportService
     readers: dict[str, Reader] = field(default_factory=lambda: dict(READERS))
 
-    def export(self, kind: str, out: TextIO) -> None:
-        """Write the whole book in format ``kind`` to ``out``."""
-        WRITERS[kind](out, self.exports)
+    def export(self, kind: str, out: TextIO, progress: Callable[[int], None] | None = None) -> None:
+        """Write the whole book in format ``kind`` to ``out``; ``progress`` gets the count
+        of entries written so far, every 10,000."""
+        WRITERS[kind](out, self.exports, progress)
 
 
 def build(settings: Settings, clock: Clock | None = None) -> App:

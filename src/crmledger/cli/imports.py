@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from crmledger.cli.render import console, errors
 from crmledger.cli.state import state
@@ -100,6 +107,14 @@ def export(
     if output is None:
         state.app.export(kind.value, sys.stdout)
         return
-    with output.open("w", encoding="utf-8") as out:
-        state.app.export(kind.value, out)
+    with (
+        Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=errors, transient=True
+        ) as bar,
+        output.open("w", encoding="utf-8") as out,
+    ):
+        task = bar.add_task(f"writing {output.name}", total=None)
+        state.app.export(
+            kind.value, out, lambda n: bar.update(task, description=f"{n} entries written")
+        )
     console.print(f"Wrote {output}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from crmledger.core.accounts import Account
 from crmledger.core.entries import JournalEntry
@@ -31,7 +31,11 @@ class ExportService:
         with self._uow(readonly=True) as uow:
             return [account for _, account in uow.ledger.accounts().values()]
 
-    def entries(self) -> Iterator[JournalEntry]:
-        """Posted and reversed entries by date, streamed."""
+    def entries(self, progress: Callable[[int], None] | None = None) -> Iterator[JournalEntry]:
+        """Posted and reversed entries by date, streamed; ``progress`` hears the count
+        every 10,000 entries."""
         with self._uow(readonly=True) as uow:
-            yield from uow.ledger.iter_entries()
+            for count, entry in enumerate(uow.ledger.iter_entries(), start=1):
+                if progress is not None and count % 10_000 == 0:
+                    progress(count)
+                yield entry
