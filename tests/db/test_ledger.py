@@ -194,6 +194,7 @@ def test_raw_sql_cannot_skip_a_number(app: App) -> None:
 
 
 def test_raw_sql_cannot_post_inside_the_locked_period(app: App) -> None:
+    app.ledger.post([sale("2026-02-01", "1")])  # the journal exists
     app.ledger.lock_period(date(2026, 1, 31))
     with pytest.raises((IntegrityError, DBAPIError), match="lock date"):
         _raw(

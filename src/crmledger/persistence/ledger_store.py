@@ -66,6 +66,7 @@ _ENTRY_COLUMNS = (
     "previous_hash",
     "posted_at",
 )
+_COPY_FROM = 50  # rows; below this, INSERT's round trip is cheaper than starting a COPY
 _POSTING_COLUMNS = (
     "id",
     "entry_id",
@@ -381,6 +382,13 @@ class SqlLedgerStore:
     def _executemany(
         self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
     ) -> None:
+        if not self._sqlite and len(rows) > _COPY_FROM:
+            # PostgreSQL's bulk path: COPY (the guard triggers still fire for every row).
+            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
         marks = ", ".join([self._mark] * len(columns))
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         self.conn.exec_driver_sql(sql, rows)
