@@ -1,0 +1,1 @@
+"""Adapters to the relational store: schema, migrations, engine, unit of work, ledger store."""

@@ -1,0 +1,209 @@
+"""Reading the ledger back: entries with their postings, balances and account activity.
+
+:class:`LedgerReads` is the read half of the SQL ledger store: everything here is a query,
+nothing writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Integer, and_, case, cast, extract, func, or_, select
+
+from crmledger.core.accounts import Account
+from crmledger.core.entries import EntryState, JournalEntry, Posting
+from crmledger.core.errors import EntryNotFoundError
+from crmledger.persistence.rows import (
+    entry_,
+    posting_,
+)
+from crmledger.persistence.tables import (
+    account_balances,
+    accounts,
+    journal_entries,
+    journals,
+    posting_conversions,
+    postings,
+)
+from crmledger.services.ports import BalanceRow, LedgerPostingRow
+
+
+class LedgerReads:
+    """Queries over entries, postings and balances."""
+
+    conn: Connection
+
+    def scales(self) -> dict[str, int]:
+        raise NotImplementedError
+
+    def accounts(self) -> dict[str, tuple[int, Account]]:
+        raise NotImplementedError
+
+    def journal_codes(self) -> list[str]:
+        return list(self.conn.execute(select(journals.c.code).order_by(journals.c.code)).scalars())
+
+    def journal_state(self) -> dict[str, tuple[str, int]]:
+        rows = self.conn.execute(
+            select(journals.c.code, journals.c.last_hash, journals.c.entry_count)
+        )
+        return {code: (head, int(count)) for code, head, count in rows}
+
+    # -- reading entries ----------------------------------------------------------------
+
+    def find_entry_id(self, journal: str, year: int, number: int) -> int | None:
+        e = journal_entries.c
+        return self.conn.execute(
+            select(e.id).where(e.journal == journal, e.fiscal_year == year, e.number == number)
+        ).scalar_one_or_none()
+
+    def get_entry(self, entry_id: int) -> JournalEntry:
+        for entry in self._entries(journal_entries.c.id == entry_id):
+            return entry
+        raise EntryNotFoundError(f"no entry with id {entry_id}")
+
+    def iter_chain(self, journal: str) -> Iterator[JournalEntry]:
+        e = journal_entries.c
+        return self._entries(and_(e.journal == journal, e.state != EntryState.DRAFT.value))
+
+    def iter_entries(self) -> Iterator[JournalEntry]:
+        return self._entries(journal_entries.c.state != EntryState.DRAFT.value, by_date=True)
+
+    def _entries(self, where: Any, by_date: bool = False) -> Iterator[JournalEntry]:
+        scales = self.scales()
+        names = {i: a.name for a_name, (i, a) in self.accounts().items() if a_name}
+        e, p, c = journal_entries.c, postings.c, posting_conversions.c
+        # The chain runs in posting order, which is id order within a journal.
+        order = (e.date, e.id) if by_date else (e.journal, e.id)
+        stmt = (
+            select(
+                journal_entries,
+                *[col.label(f"p_{col.name}") for col in postings.c],
+                *[col.label(f"c_{col.name}") for col in posting_conversions.c],
+            )
+            .select_from(
+                journal_entries.outerjoin(postings, p.entry_id == e.id).outerjoin(
+                    posting_conversions, c.posting_id == p.id
+                )
+            )
+            .where(where)
+            .order_by(*order, p.line_no)
+        )
+        current: Any = None
+        lines: list[Posting] = []
+        for row in self.conn.execute(stmt.execution_options(yield_per=5000)):
+            if current is None or row.id != current.id:
+                if current is not None:
+                    yield entry_(current, lines)
+                current, lines = row, []
+            if row.p_id is not None:
+                lines.append(posting_(row, names, scales))
+        if current is not None:
+            yield entry_(current, lines)
+
+    # -- balances and reports -----------------------------------------------------------
+
+    def balances(self, before_period: int | None) -> list[BalanceRow]:
+        b, a = account_balances.c, accounts.c
+        stmt = (
+            select(a.name, b.commodity, func.sum(b.debit_minor), func.sum(b.credit_minor))
+            .select_from(account_balances.join(accounts, a.id == b.account_id))
+            .group_by(a.name, b.commodity)
+        )
+        if before_period is not None:
+            stmt = stmt.where(b.period < before_period)
+        return [BalanceRow(n, c, int(d), int(k)) for n, c, d, k in self.conn.execute(stmt)]
+
+    def stored_balance_rows(self) -> list[BalanceRow]:
+        b, a = account_balances.c, accounts.c
+        stmt = select(a.name, b.commodity, b.period, b.debit_minor, b.credit_minor).select_from(
+            account_balances.join(accounts, a.id == b.account_id)
+        )
+        return [
+            BalanceRow(f"{n}@{period}", c, int(d), int(k))
+            for n, c, period, d, k in self.conn.execute(stmt)
+            if d or k
+        ]
+
+    def recompute_balances(self) -> list[BalanceRow]:
+        p, a, e = postings.c, accounts.c, journal_entries.c
+        period = cast(extract("year", e.date) * 100 + extract("month", e.date), Integer)
+        positive = func.sum(case_positive(p.amount_minor))
+        negative = func.sum(case_negative(p.amount_minor))
+        stmt = (
+            select(a.name, p.commodity, period.label("period"), positive, negative)
+            .select_from(
+                postings.join(accounts, a.id == p.account_id).join(
+                    journal_entries, e.id == p.entry_id
+                )
+            )
+            .where(e.state != EntryState.DRAFT.value)
+            .group_by(a.name, p.commodity, "period")
+        )
+        return [
+            BalanceRow(f"{n}@{int(per)}", c, int(d), int(k))
+            for n, c, per, d, k in self.conn.execute(stmt)
+            if d or k
+        ]
+
+    def turnover_between(self, start: date, end: date) -> list[BalanceRow]:
+        p, a, e = postings.c, accounts.c, journal_entries.c
+        stmt = (
+            select(
+                a.name,
+                p.commodity,
+                func.sum(case_positive(p.amount_minor)),
+                func.sum(case_negative(p.amount_minor)),
+            )
+            .select_from(
+                journal_entries.join(postings, p.entry_id == e.id).join(
+                    accounts, a.id == p.account_id
+                )
+            )
+            .where(e.date >= start, e.date <= end, e.state != EntryState.DRAFT.value)
+            .group_by(a.name, p.commodity)
+        )
+        return [BalanceRow(n, c, int(d), int(k)) for n, c, d, k in self.conn.execute(stmt)]
+
+    def account_postings(
+        self, account: str, start: date | None, end: date | None
+    ) -> list[LedgerPostingRow]:
+        p, a, e = postings.c, accounts.c, journal_entries.c
+        stmt = (
+            select(
+                e.date,
+                e.id,
+                e.journal,
+                e.fiscal_year,
+                e.number,
+                e.narration,
+                a.name,
+                p.commodity,
+                p.amount_minor,
+            )
+            .select_from(
+                postings.join(accounts, a.id == p.account_id).join(
+                    journal_entries, e.id == p.entry_id
+                )
+            )
+            .where(or_(a.name == account, a.name.startswith(account + ":", autoescape=True)))
+            .where(e.state != EntryState.DRAFT.value)
+            .order_by(e.date, e.id, p.line_no)
+        )
+        if start is not None:
+            stmt = stmt.where(e.date >= start)
+        if end is not None:
+            stmt = stmt.where(e.date <= end)
+        return [
+            LedgerPostingRow(r[0], r[1], f"{r[2]}/{r[3]}/{r[4]}", r[5], r[6], r[7], int(r[8]))
+            for r in self.conn.execute(stmt)
+        ]
+
+
+def case_positive(column: Any) -> Any:
+    return case((column > 0, column), else_=0)
+
+
+def case_negative(column: Any) -> Any:
+    return case((column < 0, -column), else_=0)
