@@ -41,37 +41,22 @@ def _conversion(conversion: Conversion | None) -> list[Any] | None:
     return [canonical_number(conversion.number), conversion.commodity, conversion.total]
 
 
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def canonical_record(
+def canonical_document(
     entry: JournalEntry,
     scales: Mapping[str, int],
     previous_hash: str,
     *,
     number: int | None = None,
     minors: Sequence[tuple[int, int]] | None = None,
-) -> bytes:
-    """The bytes that are hashed for ``entry``.
+) -> dict[str, Any]:
+    """The record that is hashed, as a value: what :func:`canonical_record` serialises.
 
     ``number`` defaults to the entry's own; ``minors`` (amount and weight of each posting in
     minor units) may be passed when the caller has them already.
     """
     if minors is None:
         minors = [(to_minor(p.amount, scales[p.commodity], p.commodity), 0) for p in entry.postings]
-    postings = [
-        [
-            p.account,
-            format_minor(amount, scales[p.commodity]),
-            p.commodity,
-            _conversion(p.cost),
-            _conversion(p.price),
-            p.party,
-            p.memo,
-        ]
-        for p, (amount, _) in zip(entry.postings, minors, strict=True)
-    ]
-    record = {
+    return {
         "v": HASH_VERSION,
         "journal": entry.journal,
         "year": entry.fiscal_year,
@@ -85,10 +70,74 @@ def canonical_record(
         "links": list(entry.links),
         "meta": [list(kv) for kv in entry.meta],
         "reverses": entry.reverses,
-        "postings": postings,
+        "postings": [
+            [
+                p.account,
+                format_minor(amount, scales[p.commodity]),
+                p.commodity,
+                _conversion(p.cost),
+                _conversion(p.price),
+                p.party,
+                p.memo,
+            ]
+            for p, (amount, _) in zip(entry.postings, minors, strict=True)
+        ],
         "previous": previous_hash,
     }
-    return _ENCODER.encode(record).encode()
+
+
+def canonical_record(
+    entry: JournalEntry,
+    scales: Mapping[str, int],
+    previous_hash: str,
+    *,
+    number: int | None = None,
+    minors: Sequence[tuple[int, int]] | None = None,
+) -> bytes:
+    """The bytes that are hashed for ``entry``: :func:`canonical_document` as JSON with
+    sorted keys, no spaces and unescaped non-ASCII text.
+
+    Written out by hand because it runs once per posted entry; a property test holds it
+    equal to ``json.dumps(canonical_document(...), sort_keys=True, ...)``.
+    """
+    if minors is None:
+        minors = [(to_minor(p.amount, scales[p.commodity], p.commodity), 0) for p in entry.postings]
+    lines = ",".join(
+        f"[{_text(p.account)},{_text(format_minor(amount, scales[p.commodity]))},"
+        f"{_text(p.commodity)},{_conversion_json(p.cost)},{_conversion_json(p.price)},"
+        f"{_optional(p.party)},{_text(p.memo)}]"
+        for p, (amount, _) in zip(entry.postings, minors, strict=True)
+    )
+    meta = ",".join(f"[{_text(k)},{_text(v)}]" for k, v in entry.meta)
+    number = entry.number if number is None else number
+    return (
+        f'{{"date":"{entry.date.isoformat()}","journal":{_text(entry.journal)},'
+        f'"links":[{",".join(map(_text, entry.links))}],"meta":[{meta}],'
+        f'"narration":{_text(entry.narration)},"number":{_int(number)},'
+        f'"party":{_optional(entry.party)},"payee":{_optional(entry.payee)},'
+        f'"postings":[{lines}],"previous":{_text(previous_hash)},'
+        f'"reference":{_optional(entry.reference)},"reverses":{_int(entry.reverses)},'
+        f'"tags":[{",".join(map(_text, entry.tags))}],"v":{HASH_VERSION},'
+        f'"year":{entry.fiscal_year}}}'
+    ).encode()
+
+
+_text = json.encoder.encode_basestring  # JSON string literal, non-ASCII kept as is
+
+
+def _optional(value: str | None) -> str:
+    return "null" if value is None else _text(value)
+
+
+def _int(value: int | None) -> str:
+    return "null" if value is None else str(value)
+
+
+def _conversion_json(conversion: Conversion | None) -> str:
+    if conversion is None:
+        return "null"
+    total = "true" if conversion.total else "false"
+    return f"[{_text(canonical_number(conversion.number))},{_text(conversion.commodity)},{total}]"
 
 
 def chain_hash(record: bytes) -> str:

@@ -75,13 +75,14 @@ def decimal_places(number: Decimal) -> int:
 
 def to_minor(number: Decimal, scale: int, commodity: str = "?") -> int:
     """Convert ``number`` to integer minor units; refuse excess precision."""
-    if not number.is_finite():
-        raise InvalidAmountError(f"not a finite number: {number}")
     scaled = number.scaleb(scale)
-    integral = scaled.to_integral_value()
-    if scaled != integral:
+    try:
+        minor = int(scaled)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidAmountError(f"not a finite number: {number}") from exc
+    if scaled != minor:
         raise ExcessPrecisionError(number, commodity, scale)
-    return int(integral)
+    return minor
 
 
 def from_minor(minor: int, scale: int) -> Decimal:

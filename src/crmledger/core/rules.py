@@ -18,8 +18,10 @@ from crmledger.core.errors import (
     AccountClosedError,
     CommodityNotAllowedError,
     PeriodLockedError,
+    UnbalancedEntryError,
     UnknownAccountError,
 )
+from crmledger.core.money import from_minor
 
 
 def check_not_locked(day: date, lock: date | None) -> None:
@@ -65,5 +67,19 @@ def check_postable(
     in minor units (what will be stored)."""
     check_shape(entry)
     minors = check_draft(entry, accounts, scales, lock)
-    check_balanced(entry.postings, scales)
+    if any(p.cost is not None or p.price is not None for p in entry.postings):
+        check_balanced(entry.postings, scales)
+    else:  # the common case: exact integers per commodity, no tolerance
+        _check_balanced_minor(entry, minors, scales)
     return minors
+
+
+def _check_balanced_minor(
+    entry: JournalEntry, minors: tuple[tuple[int, int], ...], scales: Mapping[str, int]
+) -> None:
+    sums: dict[str, int] = {}
+    for posting, (amount, _) in zip(entry.postings, minors, strict=True):
+        sums[posting.commodity] = sums.get(posting.commodity, 0) + amount
+    bad = {c: from_minor(total, scales[c]) for c, total in sums.items() if total}
+    if bad:
+        raise UnbalancedEntryError(bad)
