@@ -53,7 +53,7 @@ def _read_ledger(path: Path, strict: bool) -> ParsedFile:
     # "Strict" means known to the book or declared in the file, which the import service
     # judges; the reader's own strict mode (declared in this very file) is for linting.
     del strict
-    return read_ledger_file(path)
+    return read_ledger_file(path, stream=True)
 
 
 def _read_beancount(path: Path, strict: bool) -> ParsedFile:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -81,9 +81,47 @@ _BARE_COST = (
 )
 
 
-def read_ledger_file(path: Path, strict: bool = False) -> ParsedFile:
-    """Read a ledger / hledger journal file (UTF-8); see :func:`read_ledger`."""
-    return read_ledger(path.read_text(encoding="utf-8-sig"), str(path), strict=strict)
+def read_ledger_file(path: Path, strict: bool = False, stream: bool = False) -> ParsedFile:
+    """Read a ledger / hledger journal file (UTF-8); see :func:`read_ledger`.
+
+    With ``stream`` the file is never held in memory: a first pass collects declarations,
+    scales, balance assertions and problems, and :attr:`ParsedFile.stream` yields the
+    entries from a fresh pass over the file each time it is called (not with ``strict``).
+    """
+    if not stream:
+        return read_ledger(path.read_text(encoding="utf-8-sig"), str(path), strict=strict)
+    if strict:
+        raise ValueError(
+            "a streamed read cannot drop undeclared names afterwards; use strict=False"
+        )
+    with _gc_paused():
+        header = _Reader(str(path), strict=False, sink=lambda entry: None).run_lines(_lines(path))
+    scales = {c.code: c.scale for c in [*header.commodities, *header.inferred_commodities]}
+
+    def entries() -> Iterator[SourceEntry]:
+        out: list[SourceEntry] = []
+        reader = _Reader(str(path), strict=False, sink=out.append, scales=scales)
+        for _ in reader.iter_lines(_lines(path)):
+            yield from out
+            out.clear()
+        yield from out
+
+    header.stream = entries
+    return header
+
+
+def _lines(path: Path) -> Iterator[str]:
+    """The file's lines without line ends; trailing blank lines dropped (like ``rstrip``)."""
+    pending: list[str] = []
+    with path.open(encoding="utf-8-sig") as handle:
+        for raw in handle:
+            line = raw.rstrip("\n")
+            if line.strip():
+                yield from pending
+                pending.clear()
+                yield line
+            else:
+                pending.append(line)
 
 
 def read_ledger(text: str, source: str, strict: bool = False) -> ParsedFile:
@@ -123,10 +161,21 @@ class _AccountDecl:
 class _Reader:
     """One pass over the lines; ``block`` says what indented lines belong to."""
 
-    def __init__(self, source: str, strict: bool) -> None:
+    def __init__(
+        self,
+        source: str,
+        strict: bool,
+        sink: Callable[[SourceEntry], None] | None = None,
+        scales: dict[str, int] | None = None,
+    ) -> None:
         self.source = source
         self.strict = strict
         self.parsed = ParsedFile(source)
+        # Streaming: entries go to ``sink`` instead of the list, and omitted amounts are
+        # rounded at once to ``scales`` (known from a first pass) instead of at the end.
+        self.keeps_entries = sink is None
+        self.sink = sink or self.parsed.entries.append
+        self.scales = scales
         self.block = _NONE
         self.txn: Txn | None = None
         self.account_decl: _AccountDecl | None = None
@@ -144,9 +193,21 @@ class _Reader:
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         text = text.rstrip()  # so that a header on the last line is seen as truncated
+        return self.run_lines(text.split("\n"))
+
+    def run_lines(self, lines: Iterable[str]) -> ParsedFile:
+        """Read every line, then settle what only the end of the file decides."""
+        for _ in self.iter_lines(lines):
+            pass
+        return self._finish()
+
+    def iter_lines(self, lines: Iterable[str]) -> Iterator[None]:
+        """Read the lines, pausing every few thousand (so a stream can hand entries on)."""
         fast, strict = _FAST_POSTING.fullmatch, self.strict
         valid, places = self.valid_accounts, self.declarations.places
-        for lineno, line in enumerate(text.split("\n"), 1):
+        for lineno, line in enumerate(lines, 1):
+            if not lineno & 0xFFF:
+                yield
             if not line:
                 self._end_block()
             elif line[0] not in " \t":
@@ -164,7 +225,6 @@ class _Reader:
                 else:
                     txn.postings.append(Posting(account, Decimal(number), code))
         self._end_block(eof=True)
-        return self._finish()
 
     def _top_level(self, lineno: int, line: str) -> None:
         if self.block == _COMMENT:
@@ -399,7 +459,7 @@ class _Reader:
             tags=tuple(dict.fromkeys(txn.tags)) if txn.tags else (),
             meta=tuple(txn.meta),
         )
-        self.parsed.entries.append(SourceEntry(txn.line, entry))
+        self.sink(SourceEntry(txn.line, entry))
         if txn.assertions:
             self.parsed.assertions.extend(txn.assertions)
             self.assertion_headers.extend([txn.line] * len(txn.assertions))
@@ -419,7 +479,10 @@ class _Reader:
             Posting(elided.account, -total, code, memo="" if i else elided.memo)
             for i, (code, total) in enumerate(open_sums)
         ]
-        self.filled.append((len(self.parsed.entries), txn.elided, len(fills)))
+        if self.scales is not None:
+            fills = [_rounded(p, self.scales) for p in fills]
+        elif self.keeps_entries:
+            self.filled.append((len(self.parsed.entries), txn.elided, len(fills)))
         return known[: txn.elided] + fills + known[txn.elided :]
 
     # -- names ----------------------------------------------------------------------------
@@ -458,14 +521,7 @@ class _Reader:
             source = entries[index]
             postings = list(source.entry.postings)
             for i in range(start, start + count):
-                posting = postings[i]
-                scale = scales.get(posting.commodity)
-                if scale is None:
-                    continue
-                try:
-                    postings[i] = replace(posting, amount=quantize(posting.amount, scale))
-                except InvalidOperation:
-                    continue
+                postings[i] = _rounded(postings[i], scales)
             entry = replace(source.entry, postings=tuple(postings))
             entries[index] = SourceEntry(source.line, entry)
 
@@ -479,3 +535,14 @@ class _Reader:
         parsed.entries = [s for s in parsed.entries if s.line not in dropped]
         kept = [h not in dropped for h in self.assertion_headers]
         parsed.assertions = [a for a, keep in zip(parsed.assertions, kept, strict=True) if keep]
+
+
+def _rounded(posting: Posting, scales: dict[str, int]) -> Posting:
+    """A filled-in amount rounded half-even to its commodity's scale (if known)."""
+    scale = scales.get(posting.commodity)
+    if scale is None:
+        return posting
+    try:
+        return replace(posting, amount=quantize(posting.amount, scale))
+    except InvalidOperation:
+        return posting
