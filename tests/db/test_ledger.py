@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from crmledger.bootstrap import App
 from crmledger.core.entries import Conversion, JournalEntry, Posting
-from crmledger.core.errors import EntryStateError, PeriodLockedError
+from crmledger.core.errors import AccountClosedError, EntryStateError, PeriodLockedError
 from crmledger.persistence.tables import journal_entries, postings
 from crmledger.services.errors import EntriesRejectedError
 from tests.helpers import entry, sale
@@ -65,9 +65,16 @@ def test_conversion_balances_in_the_price_commodity(app: App) -> None:
         ),
     )
     app.ledger.post([fx])
-    rows = {(r.account, r.commodity): r.balance for r in app.reports.trial_balance().rows}
+    tb = app.reports.trial_balance()
+    rows = {(r.account, r.commodity): r.balance for r in tb.rows}
     assert rows[("Assets:Bank:Savings", "USD")] == Decimal("100.00")
     assert rows[("Assets:Bank:Checking", "EUR")] == Decimal("-91.50")
+    assert dict(tb.conversions) == {"EUR": Decimal("91.50"), "USD": Decimal("-100.00")}
+    for commodity, total in tb.totals().items():
+        assert total.balance + dict(tb.conversions)[commodity] == 0
+    assert dict(app.reports.trial_balance(date(2026, 1, 31)).conversions) == {}
+    assert dict(app.reports.trial_balance(date(2026, 2, 1)).conversions)["USD"] == -100
+    assert app.audit.verify().ok
 
 
 def test_reversal_cancels_and_marks_the_original(app: App) -> None:
@@ -293,3 +300,13 @@ def test_drafts_respect_the_lock_date_and_can_be_deleted(app: App) -> None:
     with pytest.raises(LookupError):
         app.ledger.get(later)
     assert count(app, "postings") == 2  # only the locked draft's lines remain
+
+
+def test_closing_an_account_refuses_later_postings(app: App) -> None:
+    app.ledger.post([sale("2026-03-10", "10")])
+    with pytest.raises(AccountClosedError, match="GJ/2026/1 on 2026-03-10"):
+        app.ledger.close_account("Assets:Cash", date(2026, 2, 28))
+    app.ledger.close_account("Assets:Cash", date(2026, 3, 31))
+    app.ledger.post([sale("2026-03-31", "1")])
+    with pytest.raises(EntriesRejectedError, match="not open on 2026-04-01"):
+        app.ledger.post([sale("2026-04-01", "1")])

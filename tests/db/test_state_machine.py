@@ -26,7 +26,7 @@ from sqlalchemy import text
 from crmledger.bootstrap import App, build, migrate
 from crmledger.config import Settings
 from crmledger.core.chart import chart
-from crmledger.core.entries import JournalEntry, Posting, check_balanced
+from crmledger.core.entries import Conversion, JournalEntry, Posting, check_balanced
 from crmledger.core.errors import LedgerError
 from crmledger.formats.csv_entries import read_entries
 from crmledger.persistence.ledger_store import SqlLedgerStore
@@ -47,8 +47,26 @@ days = st.integers(min_value=0, max_value=364)
 
 
 @st.composite
+def exchanges(draw: st.DrawFn) -> JournalEntry:
+    """Yen bought with euros at 0.01 EUR each (exact, so conversions add up exactly)."""
+    yen = draw(st.integers(min_value=1, max_value=10**7))
+    return JournalEntry(
+        date=START + timedelta(days=draw(days)),
+        narration="Buy yen",
+        postings=(
+            Posting(
+                "Assets:Bank:Savings", Decimal(yen), "JPY", price=Conversion(Decimal("0.01"), "EUR")
+            ),
+            Posting("Assets:Bank:Checking", -Decimal(yen) / 100, "EUR"),
+        ),
+    )
+
+
+@st.composite
 def entries(draw: st.DrawFn) -> JournalEntry:
-    """A balanced entry of 2..4 postings in EUR or JPY."""
+    """A balanced entry of 2..4 postings in EUR or JPY, or a currency exchange."""
+    if draw(st.integers(0, 5)) == 0:
+        return draw(exchanges())
     ccy = draw(st.sampled_from(["EUR", "JPY"]))
     n = draw(st.integers(min_value=1, max_value=3))
     values = [draw(amounts) for _ in range(n)]
@@ -182,9 +200,10 @@ class Book(RuleBasedStateMachine):
     def books_hold(self) -> None:
         report = self.app.audit.verify()  # chain, numbers, running balances
         assert report.ok, report.findings
-        for total in self.app.reports.trial_balance().totals().values():
-            assert total.balance == 0
-            assert total.debit == total.credit
+        tb = self.app.reports.trial_balance()
+        moved = dict(tb.conversions)
+        for commodity, total in tb.totals().items():
+            assert total.balance + moved.get(commodity, 0) == 0
         with self.app.engine.connect() as conn:
             store = SqlLedgerStore(conn)
             scales = store.scales()

@@ -66,6 +66,16 @@ def account_add(
     console.print(f"Opened {name}")
 
 
+@account_app.command("close")
+def account_close(
+    name: Annotated[str, typer.Argument(help="Account name.")],
+    on: Annotated[str, typer.Option("--on", help="Last day it may be used, YYYY-MM-DD.")],
+) -> None:
+    """Close an account: postings dated after the close date are refused."""
+    state.app.ledger.close_account(name, date.fromisoformat(on))
+    console.print(f"Closed {name} as of {on}")
+
+
 @account_app.command("list")
 def account_list(fmt: FormatOption = OutputFormat.table) -> None:
     """List the chart of accounts."""

@@ -39,6 +39,7 @@ def trial_balance_document(tb: TrialBalance) -> dict[str, Any]:
         "as_of": tb.as_of,
         "accounts": [row(r) for r in tb.rows],
         "totals": {c: row(t) for c, t in tb.totals().items()},
+        "conversions": dict(tb.conversions),
     }
 
 
@@ -52,12 +53,18 @@ def trial_balance(
     """Debit and credit turnover and balance per account and commodity.
 
     Balances use the plain-text-accounting sign: assets and expenses positive; liabilities,
-    equity and income negative. Debits equal credits per commodity.
+    equity and income negative. Debits equal credits per commodity; where costs or prices
+    convert between commodities, the "Conversions" lines show what moved, so each
+    commodity still adds up to zero.
     """
     tb = state.app.reports.trial_balance(_day(as_of))
     document = trial_balance_document(tb)
     rows = document["accounts"] + [
         {**t, "account": f"Total {c}"} for c, t in document["totals"].items()
+    ]
+    rows += [
+        {"account": f"Conversions {c}", "commodity": c, "debit": "", "credit": "", "balance": v}
+        for c, v in tb.conversions
     ]
     emit(
         rows,

@@ -7,7 +7,7 @@ commodity are the check every bookkeeper knows: debits equal credits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -34,6 +34,9 @@ class TrialBalance:
 
     as_of: date | None
     rows: tuple[TrialBalanceRow, ...]
+    conversions: tuple[tuple[str, Decimal], ...] = ()
+    """Per commodity, what costs and prices moved into it (negative: out of it); with
+    them each commodity's balances add up to zero, up to the rounding of converted weights."""
 
     def totals(self) -> dict[str, TrialBalanceRow]:
         """Sum of the rows per commodity (account ``*``)."""
@@ -45,14 +48,18 @@ class TrialBalance:
 
 
 def build_trial_balance(
-    as_of: date | None, rows: Iterable[TrialBalanceRow], include_zero: bool = False
+    as_of: date | None,
+    rows: Iterable[TrialBalanceRow],
+    include_zero: bool = False,
+    conversions: Mapping[str, Decimal] | None = None,
 ) -> TrialBalance:
     """Sort rows by account and commodity; drop all-zero rows unless asked."""
     kept = sorted(
         (r for r in rows if include_zero or r.debit or r.credit),
         key=lambda r: (r.account, r.commodity),
     )
-    return TrialBalance(as_of, tuple(kept))
+    moved = tuple(sorted((c, v) for c, v in (conversions or {}).items() if v))
+    return TrialBalance(as_of, tuple(kept), moved)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Journal entries as CSV, one row per posting.
 
 Columns: ``entry,date,account,amount,commodity,description`` and optionally
-``payee,party,reference,journal``. Rows that share ``entry`` form one journal entry; the first row
+``payee,party,reference,journal,cost,price`` (a cost or price is ``1.10 USD`` per unit or
+``=110.00 USD`` in total). Rows that share ``entry`` form one journal entry; the first row
 of an entry gives its date, description, payee, party and reference::
 
     entry,date,account,amount,commodity,description
@@ -21,12 +22,12 @@ from pathlib import Path
 from typing import TextIO
 
 from crmledger.core.accounts import account_type
-from crmledger.core.entries import JournalEntry, Posting
+from crmledger.core.entries import Conversion, JournalEntry, Posting
 from crmledger.core.errors import LedgerError
 from crmledger.core.imports import ParsedFile, Problem, SourceEntry
 
 REQUIRED = ("entry", "date", "account", "amount", "commodity", "description")
-OPTIONAL = ("payee", "party", "reference", "journal")
+OPTIONAL = ("payee", "party", "reference", "journal", "cost", "price")
 COLUMNS = REQUIRED + OPTIONAL
 
 
@@ -181,7 +182,33 @@ class _Reader:
         commodity = row[self.commodity].strip()
         if not commodity:
             problems.append(Problem(source, line, "commodity", "is empty"))
-        return Posting(account, amount, commodity, party=self.opt(row, "party"))
+        cost, price = self.conversion(row, "cost", line), self.conversion(row, "price", line)
+        return Posting(
+            account, amount, commodity, cost=cost, price=price, party=self.opt(row, "party")
+        )
+
+    def conversion(self, row: list[str], name: str, line: int) -> Conversion | None:
+        """``1.10 USD`` per unit, ``=110.00 USD`` in total; empty for none."""
+        text = self.opt(row, name)
+        if text is None:
+            return None
+        total = text.startswith("=")
+        number, _, commodity = text.lstrip("=").strip().partition(" ")
+        try:
+            value = Decimal(number)
+            if not value.is_finite() or not commodity.strip():
+                raise InvalidOperation
+        except InvalidOperation:
+            self.problems.append(
+                Problem(
+                    self.source,
+                    line,
+                    name,
+                    f"{text!r} is not 'NUMBER COMMODITY' (or '=NUMBER COMMODITY' for a total)",
+                )
+            )
+            return None
+        return Conversion(value, commodity.strip(), total)
 
 
 def write_entries(out: TextIO, entries: Iterable[JournalEntry], scales: dict[str, int]) -> None:
@@ -204,5 +231,14 @@ def write_entries(out: TextIO, entries: Iterable[JournalEntry], scales: dict[str
                     posting.party or "",
                     entry.reference or "",
                     entry.journal,
+                    _conversion_cell(posting.cost),
+                    _conversion_cell(posting.price),
                 )
             )
+
+
+def _conversion_cell(conversion: Conversion | None) -> str:
+    if conversion is None:
+        return ""
+    number = format(conversion.number, "f")
+    return f"{'=' if conversion.total else ''}{number} {conversion.commodity}"

@@ -22,6 +22,7 @@ from crmledger.persistence.rows import (
 from crmledger.persistence.tables import (
     account_balances,
     accounts,
+    conversion_balances,
     journal_entries,
     journals,
     posting_conversions,
@@ -146,6 +147,52 @@ class LedgerReads:
             for n, c, per, d, k in self.conn.execute(stmt)
             if d or k
         ]
+
+    def conversions(self, before_period: int | None) -> dict[str, int]:
+        b = conversion_balances.c
+        stmt = select(b.commodity, func.sum(b.net_minor)).group_by(b.commodity)
+        if before_period is not None:
+            stmt = stmt.where(b.period < before_period)
+        return {c: int(net) for c, net in self.conn.execute(stmt) if net}
+
+    def stored_conversions(self) -> dict[tuple[str, int], int]:
+        b = conversion_balances.c
+        rows = self.conn.execute(select(b.commodity, b.period, b.net_minor))
+        return {(c, int(period)): int(net) for c, period, net in rows if net}
+
+    def _conversion_rows(self, where: Any = None) -> Any:
+        p, c, e = postings.c, posting_conversions.c, journal_entries.c
+        period = cast(extract("year", e.date) * 100 + extract("month", e.date), Integer)
+        joined = posting_conversions.join(postings, p.id == c.posting_id).join(
+            journal_entries, e.id == p.entry_id
+        )
+        own = select(
+            p.commodity.label("commodity"), period.label("period"), (-p.amount_minor).label("net")
+        )
+        other = select(
+            c.weight_commodity.label("commodity"),
+            period.label("period"),
+            c.weight_minor.label("net"),
+        )
+        parts = [
+            q.select_from(joined).where(e.state != EntryState.DRAFT.value) for q in (own, other)
+        ]
+        if where is not None:
+            parts = [q.where(where) for q in parts]
+        return parts[0].union_all(parts[1]).subquery()
+
+    def conversions_between(self, start: date, end: date) -> dict[str, int]:
+        e = journal_entries.c
+        rows = self._conversion_rows(and_(e.date >= start, e.date <= end))
+        stmt = select(rows.c.commodity, func.sum(rows.c.net)).group_by(rows.c.commodity)
+        return {c: int(net) for c, net in self.conn.execute(stmt) if net}
+
+    def recompute_conversions(self) -> dict[tuple[str, int], int]:
+        rows = self._conversion_rows()
+        stmt = select(rows.c.commodity, rows.c.period, func.sum(rows.c.net)).group_by(
+            rows.c.commodity, rows.c.period
+        )
+        return {(c, int(period)): int(net) for c, period, net in self.conn.execute(stmt) if net}
 
     def turnover_between(self, start: date, end: date) -> list[BalanceRow]:
         p, a, e = postings.c, accounts.c, journal_entries.c

@@ -362,6 +362,17 @@ class SqlLedgerStore(LedgerReads):
         rows = [(*key, debit, credit) for key, (debit, credit) in deltas.items()]
         self.conn.exec_driver_sql(sql, rows)
 
+    def add_conversion_deltas(self, deltas: dict[tuple[str, int], int]) -> None:
+        rows = [(commodity, period, net) for (commodity, period), net in deltas.items() if net]
+        if not rows:
+            return
+        sql = (
+            "INSERT INTO conversion_balances (commodity, period, net_minor) VALUES (?, ?, ?) "
+            "ON CONFLICT (commodity, period) "
+            "DO UPDATE SET net_minor = conversion_balances.net_minor + excluded.net_minor"
+        ).replace("?", self._mark)
+        self.conn.exec_driver_sql(sql, rows)
+
     def mark_reversed(self, entry_id: int, by_id: int) -> None:
         self.conn.execute(
             update(journal_entries)

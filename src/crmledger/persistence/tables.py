@@ -183,6 +183,17 @@ account_balances = Table(
     Column("credit_minor", BigInteger, nullable=False),
 )
 
+# What conversions (costs and prices) moved between commodities, per commodity and month:
+# +weight in the cost/price commodity, -amount in the posting's own. A trial balance shows
+# it, so that each commodity's column adds up to zero even across currencies.
+conversion_balances = Table(
+    "conversion_balances",
+    metadata,
+    Column("commodity", String(24), ForeignKey("commodities.code"), primary_key=True),
+    Column("period", Integer, primary_key=True),
+    Column("net_minor", BigInteger, nullable=False),
+)
+
 imports = Table(
     "imports",
     metadata,

@@ -125,12 +125,26 @@ def _verify_balances(store: LedgerStore) -> list[AuditFinding]:
         for r in store.recompute_balances()
     }
     if stored == actual:
-        return []
+        return _verify_conversions(store)
     key = sorted(set(stored) ^ set(actual) | {k for k in stored if stored[k] != actual.get(k)})[0]
     return [
         AuditFinding(
             "*",
             f"balance {key[0]} {key[1]}",
             f"running balance {stored.get(key)} differs from recomputation {actual.get(key)}",
+        )
+    ]
+
+
+def _verify_conversions(store: LedgerStore) -> list[AuditFinding]:
+    stored, actual = store.stored_conversions(), store.recompute_conversions()
+    if stored == actual:
+        return []
+    key = sorted(set(stored) | set(actual), key=lambda k: (stored.get(k) == actual.get(k), k))[0]
+    return [
+        AuditFinding(
+            "*",
+            f"conversions {key[0]} {key[1]}",
+            f"running total {stored.get(key)} differs from recomputation {actual.get(key)}",
         )
     ]

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from crmledger.core.accounts import Account
 from crmledger.core.currencies import iso_currency
 from crmledger.core.entries import EntryState, JournalEntry, reversal_of
 from crmledger.core.errors import (
+    AccountClosedError,
     EntryStateError,
     InvalidCommodityError,
     PeriodLockedError,
+    UnknownAccountError,
     UnknownCommodityError,
 )
 from crmledger.core.money import Commodity
@@ -98,6 +100,26 @@ class LedgerService:
             account_id = uow.ledger.add_account(account)
             uow.commit()
         return account_id
+
+    def close_account(self, name: str, on: date) -> None:
+        """Close an account as of ``on``: later postings to it are refused. An account with
+        postings after that date cannot be closed then."""
+        with self._uow() as uow:
+            store = uow.ledger
+            if name not in store.accounts():
+                raise UnknownAccountError(name)
+            later = [
+                p
+                for p in store.account_postings(name, on + timedelta(days=1), None)
+                if p.account == name
+            ]
+            if later:
+                raise AccountClosedError(
+                    f"{name} has postings after {on.isoformat()} "
+                    f"(first: {later[0].entry_ref} on {later[0].date.isoformat()})"
+                )
+            store.close_account(name, on)
+            uow.commit()
 
     def accounts(self) -> list[Account]:
         """Every account, by name."""

@@ -112,6 +112,7 @@ def post_batch(
     entry_id, posting_id = store.reserve_ids(len(new), sum(len(e.postings) for e in new))
     chain = _Chain(store)
     deltas: dict[BalanceKey, tuple[int, int]] = {}
+    conversions: dict[tuple[str, int], int] = {}
     prepared: list[PreparedEntry] = []
     drafts: list[PreparedEntry] = []
     ordered: list[PreparedEntry] = []
@@ -120,7 +121,7 @@ def post_batch(
         record = canonical_record(entry, scales, previous, number=number, minors=minors)
         digest = chain.link(entry.journal, chain_hash(record))
         ids = tuple(account_ids[p.account] for p in entry.postings)
-        _add_deltas(deltas, entry, minors, ids)
+        _add_deltas(deltas, conversions, entry, minors, ids)
         if entry.id is not None:  # a stored draft keeps its id and postings
             item = PreparedEntry(
                 entry.id, 0, entry, number, digest, previous, minors, ids, import_id
@@ -138,6 +139,7 @@ def post_batch(
     store.post_drafts(drafts, posted_at)
     chain.save()
     store.add_balance_deltas(deltas)
+    store.add_conversion_deltas(conversions)
     return [
         PostedRef(p.id, p.entry.journal, p.entry.fiscal_year, p.number, p.hash) for p in ordered
     ]
@@ -178,15 +180,22 @@ class _Chain:
 
 def _add_deltas(
     deltas: dict[BalanceKey, tuple[int, int]],
+    conversions: dict[tuple[str, int], int],
     entry: JournalEntry,
     minors: tuple[tuple[int, int], ...],
     account_ids: tuple[int, ...],
 ) -> None:
     period = entry.date.year * 100 + entry.date.month
-    for posting, (amount, _), account_id in zip(entry.postings, minors, account_ids, strict=True):
+    for posting, (amount, weight), account_id in zip(
+        entry.postings, minors, account_ids, strict=True
+    ):
         key = (account_id, posting.commodity, period)
         debit, credit = deltas.get(key, (0, 0))
         if amount >= 0:
             deltas[key] = (debit + amount, credit)
         else:
             deltas[key] = (debit, credit - amount)
+        if posting.cost is not None or posting.price is not None:
+            own, other = (posting.commodity, period), (posting.weight_commodity, period)
+            conversions[own] = conversions.get(own, 0) - amount
+            conversions[other] = conversions.get(other, 0) + weight

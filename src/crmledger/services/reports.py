@@ -32,13 +32,18 @@ class ReportService:
             store = uow.ledger
             scales = store.scales()
             if as_of is None:
-                rows = store.balances(None)
+                rows, moved = store.balances(None), store.conversions(None)
             elif (as_of + timedelta(days=1)).day == 1:  # a month end: balances alone answer
                 rows = store.balances(_period(as_of) + 1)
+                moved = store.conversions(_period(as_of) + 1)
             else:
                 rows = store.balances(_period(as_of))
                 rows += store.turnover_between(as_of.replace(day=1), as_of)
-        return build_trial_balance(as_of, _sum_rows(rows, scales))
+                moved = store.conversions(_period(as_of))
+                for code, net in store.conversions_between(as_of.replace(day=1), as_of).items():
+                    moved[code] = moved.get(code, 0) + net
+        conversions = {c: from_minor(net, scales[c]) for c, net in moved.items()}
+        return build_trial_balance(as_of, _sum_rows(rows, scales), conversions=conversions)
 
     def account_ledger(
         self, account: str, start: date | None = None, end: date | None = None

@@ -85,6 +85,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_settings")),
     )
     op.create_table(
+        "conversion_balances",
+        sa.Column("commodity", sa.String(length=24), nullable=False),
+        sa.Column("period", sa.Integer(), nullable=False),
+        sa.Column("net_minor", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["commodity"],
+            ["commodities.code"],
+            name=op.f("fk_conversion_balances_commodity_commodities"),
+        ),
+        sa.PrimaryKeyConstraint("commodity", "period", name=op.f("pk_conversion_balances")),
+    )
+    op.create_table(
         "account_balances",
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("commodity", sa.String(length=24), nullable=False),
@@ -247,6 +259,7 @@ def downgrade() -> None:
 
     op.drop_table("journal_entries")
     op.drop_table("account_balances")
+    op.drop_table("conversion_balances")
     op.drop_table("settings")
     op.drop_table("ledger_state")
     op.drop_table("journals")
