@@ -32,7 +32,7 @@ def create_app(app: App) -> FastAPI:
             "lock_date": info.lock_date,
             "accounts": info.accounts,
             "commodities": info.commodities,
-            "balanced": all(t.balance == 0 for t in tb.totals().values()),
+            "balanced": not tb.residuals(),
         }
 
     @api.get("/", include_in_schema=False)

@@ -46,6 +46,17 @@ class TrialBalance:
             sums[row.commodity] = (debit + row.debit, credit + row.credit)
         return {c: TrialBalanceRow("*", c, d, k) for c, (d, k) in sorted(sums.items())}
 
+    def residuals(self) -> dict[str, Decimal]:
+        """Per commodity, what balances and conversions leave over (empty: it adds up).
+
+        Only the rounding of converted weights (half a minor unit per converted posting at
+        most) can leave anything over; an unbalanced entry cannot be posted.
+        """
+        moved = dict(self.conversions)
+        left = {c: t.balance + moved.pop(c, Decimal(0)) for c, t in self.totals().items()}
+        left.update(moved)
+        return {c: v for c, v in left.items() if v}
+
 
 def build_trial_balance(
     as_of: date | None,
