@@ -43,6 +43,7 @@ unit: env
 test: lint typecheck contracts unit
 
 bench: env
+	$(PY) -m benchmarks.sqlite_floor --entries 100000
 	$(PY) -m benchmarks.run --sizes $(BENCH_SIZES)
 
 clean:
