@@ -46,3 +46,34 @@ def test_streamed_read_equals_whole_read(tmp_path: Path) -> None:
     assert len(whole.entries) == 3000  # the bakery (balance assignment) and bad date refused
     assert {p.field for p in whole.problems} >= {"date"}
     assert whole.entries[0].entry.postings[1].amount == -31  # filled in, rounded to EUR's scale
+
+
+def test_journal_party_and_links_survive_a_journal_round_trip() -> None:
+    import io
+    from datetime import date
+    from decimal import Decimal
+
+    from crmledger.core.entries import JournalEntry, Posting
+    from crmledger.formats.ledger_journal import read_ledger, write_ledger
+
+    entry = JournalEntry(
+        date=date(2026, 1, 5),
+        narration="Invoice 7",
+        journal="SJ",
+        party="p-7",
+        links=("inv-7", "order-3"),
+        meta=(("status", "*"),),
+        postings=(
+            Posting("Assets:Receivables", Decimal("10.00"), "EUR"),
+            Posting("Income:Sales", Decimal("-10.00"), "EUR"),
+        ),
+    )
+    out = io.StringIO()
+    write_ledger(out, [], [], [entry])
+    [back] = read_ledger(out.getvalue(), "x.journal").entries
+    assert (back.entry.journal, back.entry.party, back.entry.links) == (
+        "SJ",
+        "p-7",
+        ("inv-7", "order-3"),
+    )
+    assert back.entry.meta == (("status", "*"),)

@@ -151,6 +151,10 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# Metadata keys that carry entry fields a journal has no syntax for (see the writer).
+_FIELD_KEYS = frozenset({"journal", "party", "links"})
+
+
 @dataclass(slots=True)
 class _AccountDecl:
     line: int
@@ -450,6 +454,7 @@ class _Reader:
         postings = self._fill(txn) if txn.elided >= 0 else cast("list[Posting]", txn.postings)
         if postings is None:
             return
+        fields = {k: v for k, v in txn.meta if k in _FIELD_KEYS}
         entry = JournalEntry(
             date=txn.day,
             narration=txn.narration,
@@ -457,7 +462,12 @@ class _Reader:
             payee=txn.payee,
             reference=txn.reference,
             tags=tuple(dict.fromkeys(txn.tags)) if txn.tags else (),
-            meta=tuple(txn.meta),
+            meta=tuple(kv for kv in txn.meta if kv[0] not in _FIELD_KEYS)
+            if fields
+            else (tuple(txn.meta)),
+            journal=fields.get("journal", "GJ"),
+            party=fields.get("party"),
+            links=tuple(fields["links"].split()) if "links" in fields else (),
         )
         self.sink(SourceEntry(txn.line, entry))
         if txn.assertions:

@@ -107,6 +107,8 @@ def _account_text(account: Account) -> str:
 def _entry_text(entry: JournalEntry, scales: dict[str, int]) -> str:
     lines = [_header_text(entry)]
     lines.extend(f"    ; {_tag_name(tag)}:" for tag in entry.tags)
+    for key, value in _fields_as_meta(entry):
+        lines.append(f"    ; {key}: {_one_line(value, key)}")
     for key, value in entry.meta:
         if key == "status" and value in ("*", "!"):
             continue
@@ -114,6 +116,18 @@ def _entry_text(entry: JournalEntry, scales: dict[str, int]) -> str:
         lines.append(f"    ; {text}" if key == "comment" else f"    ; {_tag_name(key)}: {text}")
     lines.extend(_posting_text(posting, scales) for posting in entry.postings)
     return "\n".join(lines) + "\n"
+
+
+def _fields_as_meta(entry: JournalEntry) -> list[tuple[str, str]]:
+    """Entry fields a journal has no syntax for, written as metadata the reader maps back."""
+    fields = []
+    if entry.journal != "GJ":
+        fields.append(("journal", entry.journal))
+    if entry.party is not None:
+        fields.append(("party", entry.party))
+    if entry.links:
+        fields.append(("links", " ".join(entry.links)))
+    return fields
 
 
 def _header_text(entry: JournalEntry) -> str:
