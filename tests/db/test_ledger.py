@@ -11,7 +11,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from crmledger.bootstrap import App
 from crmledger.core.entries import Conversion, JournalEntry, Posting
-from crmledger.core.errors import AccountClosedError, EntryStateError, PeriodLockedError
+from crmledger.core.errors import (
+    AccountClosedError,
+    EntryStateError,
+    InvalidEntryError,
+    PeriodLockedError,
+)
 from crmledger.persistence.tables import journal_entries, postings
 from crmledger.services.errors import EntriesRejectedError
 from tests.helpers import entry, sale
@@ -241,8 +246,8 @@ def _insert_posted(app: App, number: int, amounts: tuple[int, int]) -> None:
         conn.execute(
             text(
                 "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, "
-                f"state, hash, tags, links, meta) VALUES (50, 'GJ', 2026, {number}, '2026-01-02', "
-                "'x', 'posted', 'h', '[]', '[]', '[]')"
+                "state, hash, tags, links, meta, chain_seq) VALUES (50, 'GJ', 2026, "
+                f"{number}, '2026-01-02', 'x', 'posted', 'h', '[]', '[]', '[]', {number})"
             )
         )
 
@@ -310,3 +315,19 @@ def test_closing_an_account_refuses_later_postings(app: App) -> None:
     app.ledger.post([sale("2026-03-31", "1")])
     with pytest.raises(EntriesRejectedError, match="not open on 2026-04-01"):
         app.ledger.post([sale("2026-04-01", "1")])
+
+
+def test_a_draft_posted_after_later_entries_joins_the_chain_at_the_end(app: App) -> None:
+    draft_id = app.ledger.save_draft(sale("2026-01-02", "5"))
+    [later] = app.ledger.post([sale("2026-01-03", "7")])
+    ref = app.ledger.post_draft(draft_id)
+    assert (later.ref, ref.ref) == ("GJ/2026/1", "GJ/2026/2")
+    assert draft_id < later.id
+    assert app.audit.verify().ok
+
+
+def test_post_takes_only_new_entries(app: App) -> None:
+    [posted] = app.ledger.post([sale("2026-01-02", "5")])
+    with pytest.raises(InvalidEntryError, match="only new entries"):
+        app.ledger.post([app.ledger.get(posted.id)])
+    assert app.audit.verify().ok

@@ -102,6 +102,7 @@ class Book(RuleBasedStateMachine):
         migrate(self.app)
         self.app.ledger.init_book(chart("default"), "EUR")
         self.posted: list[int] = []
+        self.drafts: list[int] = []
         self.lock: date | None = None
         self.imports: list[str] = []
         self.rows = 0
@@ -126,19 +127,32 @@ class Book(RuleBasedStateMachine):
         assert not locked
         self.posted += [r.id for r in refs]
 
-    @rule(draft=entries(), post_it=st.booleans())
-    def draft_then_post(self, draft: JournalEntry, post_it: bool) -> None:
+    @rule(draft=entries())
+    def save_draft(self, draft: JournalEntry) -> None:
         locked = self.lock is not None and draft.date <= self.lock
         try:
-            draft_id = self.app.ledger.save_draft(draft)
+            self.drafts.append(self.app.ledger.save_draft(draft))
         except LedgerError:
             assert locked
             return
         assert not locked
-        if post_it:
-            self.posted.append(self.app.ledger.post_draft(draft_id).id)
-        else:
-            self.app.ledger.delete_draft(draft_id)
+
+    @rule(data=st.data(), post_it=st.booleans())
+    def settle_draft(self, data: st.DataObject, post_it: bool) -> None:
+        """Post or delete a draft saved some steps ago (other entries may have come since)."""
+        if not self.drafts:
+            return
+        draft_id = data.draw(st.sampled_from(self.drafts))
+        try:
+            if post_it:
+                self.posted.append(self.app.ledger.post_draft(draft_id).id)
+            else:
+                self.app.ledger.delete_draft(draft_id)
+        except LedgerError:
+            assert self.lock is not None
+            assert self.app.ledger.get(draft_id).date <= self.lock
+            return
+        self.drafts.remove(draft_id)
 
     @rule(data=st.data(), offset=days)
     def reverse(self, data: st.DataObject, offset: int) -> None:

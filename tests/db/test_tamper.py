@@ -66,6 +66,7 @@ def first_finding(app: App) -> str:
         ("fiscal_year", "2025"),
         ("number", "77"),
         ("hash", "'$1$' || repeat('0', 64)"),
+        ("chain_seq", "chain_seq + 100"),
         ("previous_hash", "'$1$' || repeat('1', 64)"),
     ],
 )
@@ -76,7 +77,8 @@ def test_changing_a_hashed_entry_column_is_named(book: App, column: str, value: 
         )
     tamper(book, f"UPDATE journal_entries SET {column} = {value} WHERE id = 4")
     assert first_finding(book).startswith("GJ/")
-    assert "(id 4)" in first_finding(book)
+    # Moving an entry in the chain breaks the link of the one that followed it.
+    assert ("(id 5)" if column == "chain_seq" else "(id 4)") in first_finding(book)
 
 
 @pytest.mark.parametrize(
@@ -132,8 +134,9 @@ def test_inserting_an_entry_is_named(book: App) -> None:
     tamper(
         book,
         "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, state, "
-        f"hash, previous_hash, tags, links, meta) VALUES (11, 'GJ', 2026, 11, '2026-01-03', "
-        f"'forged', 'posted', '$1$' || '{'a' * 64}', '{head}', '[]', '[]', '[]')",
+        "hash, previous_hash, tags, links, meta, chain_seq) VALUES (11, 'GJ', 2026, 11, "
+        f"'2026-01-03', 'forged', 'posted', '$1$' || '{'a' * 64}', '{head}', '[]', '[]', '[]', "
+        "11)",
         "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor) "
         "SELECT 100 + line_no, 11, line_no, account_id, commodity, amount_minor "
         "FROM postings WHERE entry_id = 3",

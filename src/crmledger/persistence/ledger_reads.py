@@ -73,10 +73,11 @@ class LedgerReads:
 
     def _entries(self, where: Any, by_date: bool = False) -> Iterator[JournalEntry]:
         scales = self.scales()
-        names = {i: a.name for a_name, (i, a) in self.accounts().items() if a_name}
+        names = {account_id: name for name, (account_id, _) in self.accounts().items()}
         e, p, c = journal_entries.c, postings.c, posting_conversions.c
-        # The chain runs in posting order, which is id order within a journal.
-        order = (e.date, e.id) if by_date else (e.journal, e.id)
+        # The chain runs in posting order: its position, not the id (a draft keeps the id it
+        # got when saved however late it is posted).
+        order = (e.date, e.id) if by_date else (e.journal, e.chain_seq, e.id)
         stmt = (
             select(
                 journal_entries,

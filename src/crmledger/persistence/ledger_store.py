@@ -23,6 +23,7 @@ from sqlalchemy import (
 
 from crmledger.core.accounts import Account
 from crmledger.core.entries import EntryState, JournalEntry
+from crmledger.core.errors import EntryStateError
 from crmledger.core.hashing import GENESIS
 from crmledger.core.money import Commodity
 from crmledger.persistence.ledger_reads import LedgerReads
@@ -85,7 +86,12 @@ class SqlLedgerStore(LedgerReads):
     # -- reference data -------------------------------------------------------------------
 
     def lock_for_posting(self) -> None:
-        """Serialise posting (SQLite already holds the write lock via BEGIN IMMEDIATE)."""
+        """Serialise posting (SQLite already holds the write lock via BEGIN IMMEDIATE).
+
+        Held until the transaction ends; asking again in the same transaction is free.
+        """
+        if self._ids is not None:
+            return
         lock = "" if self._sqlite else " FOR UPDATE"
         row = self._sql(
             "SELECT next_entry_id, next_posting_id, chart_token FROM ledger_state WHERE id = 1"
@@ -198,15 +204,19 @@ class SqlLedgerStore(LedgerReads):
                 number,
             )
 
-    def journal_head(self, journal: str) -> str | None:
-        head = self._sql("SELECT last_hash FROM journals WHERE code = ?", journal).scalar()
-        if head is None:
+    def journal_head(self, journal: str) -> tuple[str, int]:
+        """The journal's last hash and chain length; a new journal is opened empty."""
+        row = self._sql(
+            "SELECT last_hash, entry_count FROM journals WHERE code = ?", journal
+        ).first()
+        if row is None:
             self._sql(
                 "INSERT INTO journals (code, name, last_hash, entry_count) VALUES (?, '', ?, 0)",
                 journal,
                 GENESIS,
             )
-        return None if head is None else str(head)
+            return GENESIS, 0
+        return str(row[0]), int(row[1])
 
     def set_journal_head(self, journal: str, last_hash: str, added: int) -> None:
         self._sql(
@@ -238,16 +248,20 @@ class SqlLedgerStore(LedgerReads):
     def post_drafts(self, batch: Sequence[PreparedEntry], posted_at: datetime) -> None:
         when: Any = posted_at.strftime("%Y-%m-%d %H:%M:%S.%f") if self._sqlite else posted_at
         for item in batch:
-            self._sql(
+            updated = self._sql(
                 "UPDATE journal_entries SET state = 'posted', number = ?, hash = ?, "
-                "previous_hash = ?, posted_at = ?, import_id = ? WHERE id = ? AND state = 'draft'",
+                "previous_hash = ?, posted_at = ?, import_id = ?, chain_seq = ? "
+                "WHERE id = ? AND state = 'draft'",
                 item.number,
                 item.hash,
                 item.previous_hash,
                 when,
                 item.import_id,
+                item.chain_seq,
                 item.id,
             )
+            if updated.rowcount != 1:
+                raise EntryStateError(f"entry {item.id} is not a stored draft")
 
     def save_draft(
         self,
@@ -348,6 +362,7 @@ class SqlLedgerStore(LedgerReads):
             item.hash,
             item.previous_hash,
             when,
+            item.chain_seq,
         )
 
     def add_balance_deltas(self, deltas: dict[BalanceKey, tuple[int, int]]) -> None:

@@ -38,6 +38,7 @@ ENTRY_COLUMNS = (
     "hash",
     "previous_hash",
     "posted_at",
+    "chain_seq",
 )
 COPY_FROM = 50  # rows; below this, INSERT's round trip is cheaper than starting a COPY
 POSTING_COLUMNS = (

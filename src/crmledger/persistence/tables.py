@@ -121,11 +121,16 @@ journal_entries = Table(
     Column("import_id", Integer, ForeignKey("imports.id")),
     Column("hash", String(80)),
     Column("previous_hash", String(80)),
+    # Position in the journal's hash chain (posting order; a draft posted late keeps its
+    # early id, so ids do not give the order).
+    Column("chain_seq", BigInteger),
     Column("posted_at", DateTime(timezone=True)),
     UniqueConstraint("journal", "fiscal_year", "number", name="uq_entry_number"),
+    UniqueConstraint("journal", "chain_seq", name="uq_entry_chain"),
     CheckConstraint("state IN ('draft','posted','reversed')", name="state_known"),
     CheckConstraint(
-        "state = 'draft' OR (number IS NOT NULL AND hash IS NOT NULL)", name="posted_numbered"
+        "state = 'draft' OR (number IS NOT NULL AND hash IS NOT NULL AND chain_seq IS NOT NULL)",
+        name="posted_numbered",
     ),
 )
 Index("ix_journal_entries_date", journal_entries.c.date)

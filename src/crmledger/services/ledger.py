@@ -21,6 +21,7 @@ from crmledger.core.errors import (
     AccountClosedError,
     EntryStateError,
     InvalidCommodityError,
+    InvalidEntryError,
     PeriodLockedError,
     UnknownAccountError,
     UnknownCommodityError,
@@ -106,6 +107,7 @@ class LedgerService:
         postings after that date cannot be closed then."""
         with self._uow() as uow:
             store = uow.ledger
+            store.lock_for_posting()  # no posting may slip in between check and close
             if name not in store.accounts():
                 raise UnknownAccountError(name)
             later = [
@@ -129,7 +131,9 @@ class LedgerService:
     def post(
         self, entries: Sequence[JournalEntry], *, open_accounts: bool = False
     ) -> list[PostedRef]:
-        """Post ``entries`` in one transaction: all of them or none."""
+        """Post new ``entries`` in one transaction: all of them or none."""
+        if any(e.id is not None for e in entries):
+            raise InvalidEntryError("only new entries are posted; post a draft with post_draft")
         with self._uow() as uow:
             add_iso_commodities(uow.ledger, entries)
             refs = post_batch(
@@ -146,6 +150,7 @@ class LedgerService:
         unbalanced and change freely until posted, but never on or before the lock date."""
         with self._uow() as uow:
             store = uow.ledger
+            store.lock_for_posting()  # ids, journals and the lock date stay still
             add_iso_commodities(store, [entry])
             lock = _lock_date(store)
             if draft_id is not None:
@@ -172,6 +177,7 @@ class LedgerService:
     def delete_draft(self, draft_id: int) -> None:
         """Remove a draft; posted entries are never deleted."""
         with self._uow() as uow:
+            uow.ledger.lock_for_posting()
             check_not_locked(_draft(uow.ledger, draft_id).date, _lock_date(uow.ledger))
             uow.ledger.delete_draft(draft_id)
             uow.commit()
@@ -221,6 +227,7 @@ class LedgerService:
         The lock only moves forward: an earlier date than the current lock is refused.
         """
         with self._uow() as uow:
+            uow.ledger.lock_for_posting()  # wait for postings in progress (PostgreSQL)
             current = uow.ledger.get_setting("lock_date")
             if current is not None and until < date.fromisoformat(current):
                 raise PeriodLockedError(until, date.fromisoformat(current))

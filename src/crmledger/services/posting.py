@@ -20,8 +20,8 @@ from datetime import date, datetime
 
 from crmledger.core.accounts import Account
 from crmledger.core.entries import JournalEntry
-from crmledger.core.errors import LedgerError
-from crmledger.core.hashing import GENESIS, canonical_record, chain_hash
+from crmledger.core.errors import InvalidEntryError, LedgerError
+from crmledger.core.hashing import canonical_record, chain_hash
 from crmledger.core.rules import check_postable
 from crmledger.services.errors import EntriesRejectedError, Rejection
 from crmledger.services.ports import BalanceKey, LedgerStore, PreparedEntry
@@ -102,8 +102,11 @@ def post_batch(
 ) -> list[PostedRef]:
     """Validate and post ``entries`` in the caller's transaction; all or nothing.
 
-    Entries that carry an ``id`` are stored drafts: they are posted in place.
+    Entries that carry an ``id`` are stored drafts, as loaded under the posting lock: they
+    are posted in place. A batch is either drafts or new entries, never both.
     """
+    if len({e.id is None for e in entries}) > 1:
+        raise InvalidEntryError("post drafts and new entries in separate batches")
     store.lock_for_posting()
     accounts, all_minors = validate_batch(store, entries, open_account)
     account_ids = {name: account_id for name, (account_id, _) in accounts.items()}
@@ -117,19 +120,28 @@ def post_batch(
     drafts: list[PreparedEntry] = []
     ordered: list[PreparedEntry] = []
     for entry, minors in zip(entries, all_minors, strict=True):
-        number, previous = chain.next(entry.journal, entry.fiscal_year)
+        number, previous, seq = chain.next(entry.journal, entry.fiscal_year)
         record = canonical_record(entry, scales, previous, number=number, minors=minors)
         digest = chain.link(entry.journal, chain_hash(record))
         ids = tuple(account_ids[p.account] for p in entry.postings)
         _add_deltas(deltas, conversions, entry, minors, ids)
         if entry.id is not None:  # a stored draft keeps its id and postings
             item = PreparedEntry(
-                entry.id, 0, entry, number, digest, previous, minors, ids, import_id
+                entry.id, 0, entry, number, digest, previous, minors, ids, import_id, seq
             )
             drafts.append(item)
         else:
             item = PreparedEntry(
-                entry_id, posting_id, entry, number, digest, previous, minors, ids, import_id
+                entry_id,
+                posting_id,
+                entry,
+                number,
+                digest,
+                previous,
+                minors,
+                ids,
+                import_id,
+                seq,
             )
             prepared.append(item)
             entry_id += 1
@@ -151,22 +163,24 @@ class _Chain:
     def __init__(self, store: LedgerStore) -> None:
         self._store = store
         self._numbers: dict[tuple[str, int], int] = {}
-        self._heads: dict[str, str] = {}
+        self._heads: dict[str, tuple[str, int]] = {}  # last hash, chain length
         self._added: dict[str, int] = {}
 
-    def next(self, journal: str, year: int) -> tuple[int, str]:
-        """The next number in ``journal``/``year`` and the hash the entry links to."""
+    def next(self, journal: str, year: int) -> tuple[int, str, int]:
+        """The next number in ``journal``/``year``, the hash the entry links to and its
+        position in the journal's chain."""
         key = (journal, year)
         if key not in self._numbers:
             self._numbers[key] = self._store.last_number(journal, year)
         if journal not in self._heads:
-            self._heads[journal] = self._store.journal_head(journal) or GENESIS
+            self._heads[journal] = self._store.journal_head(journal)
         self._numbers[key] += 1
-        return self._numbers[key], self._heads[journal]
+        previous, length = self._heads[journal]
+        return self._numbers[key], previous, length + 1
 
     def link(self, journal: str, digest: str) -> str:
         """Make ``digest`` the head of ``journal``."""
-        self._heads[journal] = digest
+        self._heads[journal] = (digest, self._heads[journal][1] + 1)
         self._added[journal] = self._added.get(journal, 0) + 1
         return digest
 
@@ -174,7 +188,7 @@ class _Chain:
         """Store the last numbers and heads."""
         for (journal, year), last in self._numbers.items():
             self._store.set_last_number(journal, year, last)
-        for journal, head in self._heads.items():
+        for journal, (head, _) in self._heads.items():
             self._store.set_journal_head(journal, head, self._added.get(journal, 0))
 
 

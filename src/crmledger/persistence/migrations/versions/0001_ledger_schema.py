@@ -140,9 +140,11 @@ def upgrade() -> None:
         sa.Column("import_id", sa.Integer(), nullable=True),
         sa.Column("hash", sa.String(length=80), nullable=True),
         sa.Column("previous_hash", sa.String(length=80), nullable=True),
+        sa.Column("chain_seq", sa.BigInteger(), nullable=True),
         sa.Column("posted_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
-            "state = 'draft' OR (number IS NOT NULL AND hash IS NOT NULL)",
+            "state = 'draft' OR (number IS NOT NULL AND hash IS NOT NULL "
+            "AND chain_seq IS NOT NULL)",
             name=op.f("ck_journal_entries_posted_numbered"),
         ),
         sa.CheckConstraint(
@@ -166,6 +168,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_entries")),
         sa.UniqueConstraint("journal", "fiscal_year", "number", name="uq_entry_number"),
+        sa.UniqueConstraint("journal", "chain_seq", name="uq_entry_chain"),
     )
     with op.batch_alter_table("journal_entries", schema=None) as batch_op:
         batch_op.create_index("ix_journal_entries_date", ["date"], unique=False)

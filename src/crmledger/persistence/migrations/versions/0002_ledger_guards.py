@@ -20,6 +20,7 @@ branch_labels = None
 depends_on = None
 
 _HASHED = (
+    "chain_seq",
     "id",
     "journal",
     "fiscal_year",
