@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -147,7 +148,7 @@ def test_batches_commit_separately_and_a_rerun_resumes(app: App, tmp_path: Path)
     result = app.imports.import_parsed(
         parsed, fingerprint=fingerprint, kind="entries", batch_size=1
     )
-    assert (result.entries, result.batches) == (3, 3)
+    assert (result.entries, result.batches) == (3, 2)  # 3 in all, 2 batches in this run
     assert rows(app) == 6  # resumed at batch 2: nothing twice
     assert app.audit.verify().ok
 
@@ -200,3 +201,62 @@ def test_an_interrupted_batched_import_resumes_only_in_batches(app: App, tmp_pat
     with pytest.raises(InterruptedImportError):
         run_import(app, path)
     assert run_import(app, path, batch=2) == 3
+
+
+def _interrupted_after(app: App, path: Path, size: int, entries: int) -> None:
+    """Import ``path`` in batches of ``size``, interrupted once ``entries`` are committed."""
+
+    def interrupt(done: int) -> None:
+        if done >= entries:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        app.imports.import_parsed(
+            app.readers["entries"](path, False),
+            fingerprint=file_fingerprint(path),
+            kind="entries",
+            batch_size=size,
+            progress=interrupt,
+        )
+
+
+@pytest.mark.parametrize("resume_size", [1, 2, 5])
+def test_a_resume_with_another_batch_size_posts_each_entry_once(
+    app: App, tmp_path: Path, resume_size: int
+) -> None:
+    extra = "".join(
+        f"{n},2026-03-0{n - 3},Assets:Cash,{n}.00,EUR,e{n},\n"
+        f"{n},2026-03-0{n - 3},Income:Other,-{n}.00,EUR,e{n},\n"
+        for n in range(4, 7)
+    )
+    path = write(tmp_path, GOOD + extra)  # six entries
+    _interrupted_after(app, path, 2, 2)
+    assert rows(app) == 4
+    assert run_import(app, path, batch=resume_size) == 6
+    assert rows(app) == 12
+    narrations = [e.narration for e in app.exports.entries()]
+    assert sorted(narrations) == sorted(set(narrations))  # nothing twice
+    assert app.audit.verify().ok
+
+
+def test_a_batch_refused_on_resume_writes_nothing_and_the_import_stays_open(
+    app: App, tmp_path: Path
+) -> None:
+    path = write(tmp_path, GOOD)
+    _interrupted_after(app, path, 1, 1)
+    app.ledger.lock_period(date(2026, 1, 6))  # entry 2 (2026-01-06) is now locked
+    with pytest.raises(ImportRejectedError, match="lock date"):
+        run_import(app, path, batch=1)
+    assert rows(app) == 2
+    with pytest.raises(ImportRejectedError):
+        run_import(app, path, batch=1)  # still refused, never marked complete
+
+
+def test_a_bad_account_name_does_not_hide_other_problems(app: App, tmp_path: Path) -> None:
+    body = GOOD + (
+        "9,2026-02-01,assets:cash,1,EUR,x,\n9,2026-02-01,Income:Other,-1,EUR,x,\n"
+        "10,2026-02-01,Assets:Cash,10,EUR,y,\n10,2026-02-01,Income:Other,-9,EUR,y,\n"
+    )
+    problems = problems_of(app, write(tmp_path, body))
+    assert any(":8: account:" in p for p in problems), problems
+    assert any(":10: amount: entry does not balance" in p for p in problems), problems

@@ -134,3 +134,22 @@ def test_the_same_file_twice_is_imported_once(
     copy.write_text(body, encoding="utf-8")  # same content under another name
     run_import(app, kind, copy)
     assert rows(app) == before
+
+
+def test_a_failed_balance_assertion_refuses_a_batched_import_before_any_batch(
+    app: App, tmp_path: Path
+) -> None:
+    path = tmp_path / "books.journal"
+    path.write_text(
+        LEDGER_GOOD + "2026-02-01 * Check\n    Assets:Cash  1.00 EUR\n"
+        "    Income:Other\n    Assets:Cash  0.00 EUR = 999.00 EUR\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportRejectedError, match=r"asserts 999\.00"):
+        app.imports.import_parsed(
+            app.readers["ledger"](path, False),
+            fingerprint=file_fingerprint(path),
+            kind="ledger",
+            batch_size=1,
+        )
+    assert rows(app) == 0

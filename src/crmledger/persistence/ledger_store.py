@@ -398,8 +398,9 @@ class SqlLedgerStore(LedgerReads):
     # -- imports ------------------------------------------------------------------------
 
     def find_import(self, fingerprint: str) -> tuple[int, int, bool] | None:
+        """The import's id, how many entries it has committed, and whether it is complete."""
         row = self.conn.execute(
-            select(imports.c.id, imports.c.batches_done, imports.c.complete).where(
+            select(imports.c.id, imports.c.entries, imports.c.complete).where(
                 imports.c.fingerprint == fingerprint
             )
         ).first()
@@ -413,9 +414,13 @@ class SqlLedgerStore(LedgerReads):
         assert key is not None
         return int(key[0])
 
-    def progress_import(self, import_id: int, batches: int, entries: int, done: bool) -> None:
+    def progress_import(self, import_id: int, entries: int, done: bool) -> None:
         self.conn.execute(
             update(imports)
             .where(imports.c.id == import_id)
-            .values(batches_done=batches, entries=imports.c.entries + entries, complete=done)
+            .values(
+                batches_done=imports.c.batches_done + (1 if entries else 0),
+                entries=imports.c.entries + entries,
+                complete=done,
+            )
         )

@@ -26,7 +26,12 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         conn = self._engine.connect()
         if self._readonly:
-            conn = conn.execution_options(readonly=True)
+            # One snapshot for the whole read (a report or the verifier must not see a
+            # posting land halfway); SQLite's deferred BEGIN in WAL mode already gives it.
+            options: dict[str, object] = {"readonly": True}
+            if conn.dialect.name == "postgresql":
+                options |= {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            conn = conn.execution_options(**options)
         conn.begin()
         self._conn = conn
         self.ledger = SqlLedgerStore(conn, self._cache)

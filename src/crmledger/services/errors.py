@@ -27,7 +27,8 @@ class EntriesRejectedError(LedgerError):
 
 
 class ImportRejectedError(LedgerError):
-    """An import found problems; nothing of the failing file or batch was written."""
+    """An import found problems: a whole-file import wrote nothing; a batched one wrote
+    nothing of the refused batch (batches committed before it stay)."""
 
     field = "file"
 

@@ -8,8 +8,10 @@ never sits in memory whole.
   the rest is only validated, so every problem of the file is reported, then everything is
   rolled back: bad input writes nothing.
 - With ``batch_size`` a first pass validates the whole file (and is rolled back); then every
-  batch commits on its own, and a run that was interrupted resumes after the last committed
-  batch. Every problem is still reported before anything is written::
+  batch commits on its own, and a run that was interrupted resumes after the entries
+  committed so far (whatever batch size it uses). Every problem is still reported before
+  anything is written; only what changes in the book between an interruption and the
+  resume can refuse a later batch, which then writes nothing and stops the import::
 
     result = imports.import_parsed(parsed, fingerprint=sha, kind="ledger", batch_size=50_000)
 """
@@ -47,7 +49,8 @@ class InterruptedImportError(LedgerError):
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
-    """What an import did."""
+    """What an import did: ``entries`` of the file are in the book, ``batches`` were
+    committed by this run (1 for a whole-file import)."""
 
     source: str
     fingerprint: str
@@ -114,7 +117,7 @@ class ImportService:
                 )
                 uow.commit()
             done = 0
-        else:
+        else:  # resume after the entries committed so far, whatever the batch size was
             import_id, done = found[0], found[1]
         count, batches = self._import_batches(parsed, import_id, batch_size, done, opener, progress)
         return ImportResult(
@@ -138,18 +141,26 @@ class ImportService:
             )
             _raise_if(parsed.problems)
             _raise_if(_failed_assertions(store, parsed))
-            store.progress_import(import_id, 1, count, True)
+            store.progress_import(import_id, count, True)
             uow.commit()
         return count
 
     def _validate(self, parsed: ParsedFile, opener: Opener) -> None:
-        """A pass that only validates; its transaction is rolled back."""
+        """A pass whose transaction is rolled back: it only validates the entries, unless the
+        file asserts balances, which can only be checked with the entries posted."""
         with self._uow() as uow:
             _declare(uow.ledger, parsed, opener is None)
             self._post_all(
-                uow.ledger, parsed, parsed.iter_entries(), None, opener, None, validate_only=True
+                uow.ledger,
+                parsed,
+                parsed.iter_entries(),
+                None,
+                opener,
+                None,
+                validate_only=not parsed.assertions,
             )
             _raise_if(parsed.problems)
+            _raise_if(_failed_assertions(uow.ledger, parsed))
 
     def _import_batches(
         self,
@@ -160,23 +171,24 @@ class ImportService:
         opener: Opener,
         progress: Progress | None,
     ) -> tuple[int, int]:
-        count, number = done * size, done
-        batches = chunks(parsed.iter_entries(), size)
-        for _ in islice(batches, done):  # committed by an earlier run
-            pass
-        for batch in batches:
+        """Commit ``size`` entries at a time after the first ``done``; a refused batch
+        writes nothing and stops the import (the batches before it stay)."""
+        count, number = done, 0
+        remaining = islice(parsed.iter_entries(), done, None)  # committed by an earlier run
+        for batch in chunks(remaining, size):
             with self._uow() as uow:
                 _declare(uow.ledger, parsed, opener is None)
                 self._post_all(uow.ledger, parsed, batch, import_id, opener, None)
+                _raise_if(parsed.problems)
                 count += len(batch)
                 number += 1
-                uow.ledger.progress_import(import_id, number, len(batch), False)
+                uow.ledger.progress_import(import_id, len(batch), False)
                 uow.commit()
             if progress is not None:
                 progress(count)
         with self._uow() as uow:
             _raise_if(_failed_assertions(uow.ledger, parsed))
-            uow.ledger.progress_import(import_id, number, 0, True)
+            uow.ledger.progress_import(import_id, 0, True)
             uow.commit()
         return count, number
 

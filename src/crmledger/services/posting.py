@@ -54,8 +54,7 @@ def validate_batch(
     :class:`EntriesRejectedError` listing every entry that breaks a rule.
     """
     accounts = store.accounts()
-    if open_account is not None:
-        _open_missing(store, entries, accounts, open_account)
+    rejected = _open_missing(store, entries, accounts, open_account) if open_account else {}
     by_name = {name: account for name, (_, account) in accounts.items()}
     scales = store.scales()
     lock = store.get_setting("lock_date")
@@ -63,6 +62,9 @@ def validate_batch(
     rejections = []
     minors = []
     for index, entry in enumerate(entries):
+        if index in rejected:  # its account name was refused; report that
+            rejections.append(Rejection(index, rejected[index]))
+            continue
         try:
             minors.append(check_postable(entry, by_name, scales, lock_date))
         except LedgerError as error:
@@ -77,19 +79,20 @@ def _open_missing(
     entries: Sequence[JournalEntry],
     accounts: dict[str, tuple[int, Account]],
     open_account: Callable[[str], Account],
-) -> None:
-    rejections = []
+) -> dict[int, LedgerError]:
+    """Open the accounts ``entries`` name that do not exist; return why an entry's account
+    could not be opened, by the entry's index."""
+    rejected: dict[int, LedgerError] = {}
     for index, entry in enumerate(entries):
         for posting in entry.postings:
             if posting.account not in accounts:
                 try:
                     account = open_account(posting.account)
                 except LedgerError as error:
-                    rejections.append(Rejection(index, error))
+                    rejected[index] = error
                     break
                 accounts[account.name] = (store.add_account(account), account)
-    if rejections:
-        raise EntriesRejectedError(rejections)
+    return rejected
 
 
 def post_batch(
