@@ -52,6 +52,7 @@ def rows(n: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
                 "$1$" + "a" * 64,
                 "$1$" + "b" * 64,
                 "2026-01-01 00:00:00.000000",
+                i,  # chain position
             )
         )
         for line, amount in enumerate([100, -100] if i % 2 else [100, 50, -150]):

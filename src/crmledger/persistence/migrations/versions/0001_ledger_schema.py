@@ -168,7 +168,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_entries")),
         sa.UniqueConstraint("journal", "fiscal_year", "number", name="uq_entry_number"),
-        sa.UniqueConstraint("journal", "chain_seq", name="uq_entry_chain"),
     )
     with op.batch_alter_table("journal_entries", schema=None) as batch_op:
         batch_op.create_index("ix_journal_entries_date", ["date"], unique=False)
