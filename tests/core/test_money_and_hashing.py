@@ -118,3 +118,15 @@ def test_the_hash_of_a_known_entry_never_changes() -> None:
 
 
 GOLDEN = "$1$6afb216dfa8107898ee86c416a060eb6bdaa6e02014090671ddc7eddcab8928d"
+
+
+@pytest.mark.parametrize("module", ["money", "accounts", "entries", "hashing"])
+def test_the_examples_in_the_docstrings_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(
+        importlib.import_module(f"crmledger.core.{module}"), optionflags=doctest.ELLIPSIS
+    )
+    assert result.failed == 0
+    assert result.attempted > 0

@@ -4,8 +4,6 @@ The first segment of a name is its type, the rest a hierarchy::
 
     >>> account_type("Assets:Bank:Checking")
     <AccountType.ASSETS: 'Assets'>
-    >>> parent_names("Assets:Bank:Checking")
-    ('Assets', 'Assets:Bank')
 
 Balances carry the plain-text-accounting sign: assets and expenses are positive when they
 hold a debit balance; liabilities, equity and income are negative when they hold the usual
@@ -55,12 +53,6 @@ def account_type(name: str) -> AccountType:
                 "or digit and contain no ':', ';' or double spaces"
             )
     return kind
-
-
-def parent_names(name: str) -> tuple[str, ...]:
-    """Every ancestor of ``name``, root first."""
-    segments = name.split(":")
-    return tuple(":".join(segments[:i]) for i in range(1, len(segments)))
 
 
 @dataclass(frozen=True, slots=True)

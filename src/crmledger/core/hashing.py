@@ -6,9 +6,16 @@ entry before it in the same journal. The hash is ``$1$`` followed by the SHA-256
 of that record; the ``1`` is the record layout's version, so a later layout can be verified
 side by side with entries hashed under this one::
 
-    >>> h = chain_hash(canonical_record(entry, scales, previous_hash=GENESIS))
-    >>> h.startswith("$1$")
-    True
+    >>> from datetime import date
+    >>> from decimal import Decimal
+    >>> from crmledger.core.entries import JournalEntry, Posting
+    >>> entry = JournalEntry(date(2026, 1, 5), "Chairs", number=1, postings=(
+    ...     Posting("Expenses:Office", Decimal("120"), "EUR"),
+    ...     Posting("Assets:Cash", Decimal("-120"), "EUR")))
+    >>> canonical_record(entry, {"EUR": 2}, GENESIS)[:60]
+    b'{"date":"2026-01-05","journal":"GJ","links":[],"meta":[],"na'
+    >>> chain_hash(canonical_record(entry, {"EUR": 2}, GENESIS))[:11]
+    '$1$b1b941c3'
 
 Changing any hashed field, removing an entry or inserting one breaks the link from that
 entry on, and :mod:`crmledger.services.audit` names the first entry that no longer matches.

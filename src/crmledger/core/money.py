@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from crmledger.core.errors import ExcessPrecisionError, InvalidAmountError, InvalidCommodityError
 
@@ -53,17 +53,6 @@ def validate_commodity_code(code: str) -> str:
             "(e.g. EUR, VBMPX) or one of $ € £ ¥"
         )
     return code
-
-
-def parse_decimal(text: str) -> Decimal:
-    """Parse a plain decimal number (``-1234.50``); raise :class:`InvalidAmountError`."""
-    try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError) as exc:
-        raise InvalidAmountError(f"not a number: {text!r}") from exc
-    if not value.is_finite():
-        raise InvalidAmountError(f"not a finite number: {text!r}")
-    return value
 
 
 def decimal_places(number: Decimal) -> int:
