@@ -164,43 +164,33 @@ def test_raw_sql_cannot_change_a_posted_entry(app: App, sql: str) -> None:
     assert app.audit.verify().ok
 
 
-def test_raw_sql_cannot_post_an_unbalanced_entry(app: App) -> None:
-    app.ledger.post([sale("2026-01-01", "10")])
+def _raw_draft(app: App, number: int, amounts: tuple[int, int]) -> None:
+    """Entry 50 as a numbered draft with two postings, written behind the app's back."""
     _raw(
         app,
         "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, "
-        "state, hash, tags, links, meta) VALUES (50, 'GJ', 2026, 2, '2026-01-02', 'x', 'draft', "
-        "'h', '[]', '[]', '[]')",
+        f"state, hash, tags, links, meta) VALUES (50, 'GJ', 2026, {number}, '2026-01-02', 'x', "
+        "'draft', 'h', '[]', '[]', '[]')",
     )
-    _raw(
-        app,
-        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor) "
-        "SELECT 50, 50, 0, account_id, commodity, 5 FROM postings WHERE id = 1",
-    )
-    _raw(
-        app,
-        "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor) "
-        "SELECT 51, 50, 1, account_id, commodity, -4 FROM postings WHERE id = 2",
-    )
+    for line, amount in enumerate(amounts):
+        _raw(
+            app,
+            "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, amount_minor) "
+            f"SELECT {50 + line}, 50, {line}, account_id, commodity, {amount} "
+            f"FROM postings WHERE id = {line + 1}",
+        )
+
+
+def test_raw_sql_cannot_post_an_unbalanced_entry(app: App) -> None:
+    app.ledger.post([sale("2026-01-01", "10")])
+    _raw_draft(app, 2, (5, -4))
     with pytest.raises((IntegrityError, DBAPIError), match="does not balance"):
         _raw(app, "UPDATE journal_entries SET state = 'posted' WHERE id = 50")
 
 
 def test_raw_sql_cannot_skip_a_number(app: App) -> None:
     app.ledger.post([sale("2026-01-01", "10")])
-    _raw(
-        app,
-        "INSERT INTO journal_entries (id, journal, fiscal_year, number, date, narration, "
-        "state, hash, tags, links, meta) VALUES (50, 'GJ', 2026, 3, '2026-01-02', 'x', 'draft', "
-        "'h', '[]', '[]', '[]')",
-    )
-    for line, amount in ((0, 5), (1, -5)):
-        _raw(
-            app,
-            "INSERT INTO postings (id, entry_id, line_no, account_id, commodity, "
-            f"amount_minor) SELECT {50 + line}, 50, {line}, account_id, commodity, {amount} "
-            "FROM postings WHERE id = 1",
-        )
+    _raw_draft(app, 3, (5, -5))
     with pytest.raises((IntegrityError, DBAPIError), match="next in its sequence"):
         _raw(app, "UPDATE journal_entries SET state = 'posted' WHERE id = 50")
 
