@@ -15,7 +15,7 @@ from crmledger.core.accounts import Account
 from crmledger.core.chart import CHARTS, chart
 from crmledger.core.money import Commodity
 
-account_app = typer.Typer(help="Open and list accounts.", no_args_is_help=True)
+account_app = typer.Typer(help="Open, close and list accounts.", no_args_is_help=True)
 commodity_app = typer.Typer(help="Declare and list commodities.", no_args_is_help=True)
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]

@@ -16,7 +16,7 @@ from crmledger.cli.state import state
 from crmledger.core.entries import Conversion, JournalEntry, Posting
 from crmledger.core.errors import InvalidEntryError
 
-entry_app = typer.Typer(help="Post, show and reverse journal entries.", no_args_is_help=True)
+entry_app = typer.Typer(help="Post, draft, show and reverse journal entries.", no_args_is_help=True)
 period_app = typer.Typer(help="Lock periods against changes.", no_args_is_help=True)
 
 
