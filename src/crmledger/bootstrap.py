@@ -76,7 +76,9 @@ def _write_ledger(out: TextIO, book: ExportService, progress: Counter) -> None:
 
 
 def _write_beancount(out: TextIO, book: ExportService, progress: Counter) -> None:
-    write_beancount(out, book.commodities(), book.accounts(), book.entries(progress))
+    write_beancount(
+        out, book.commodities(), book.accounts(), book.entries(progress), book.assertions()
+    )
 
 
 def _write_csv(out: TextIO, book: ExportService, progress: Counter) -> None:

@@ -153,3 +153,22 @@ def test_a_failed_balance_assertion_refuses_a_batched_import_before_any_batch(
             batch_size=1,
         )
     assert rows(app) == 0
+
+
+def test_balance_assertions_are_kept_and_exported_again(app: App, tmp_path: Path) -> None:
+    source = tmp_path / "books.beancount"
+    source.write_text(
+        BEANCOUNT_GOOD + "2026-01-06 balance Assets:Bank:Checking  -120.00 EUR\n",
+        encoding="utf-8",
+    )
+    run_import(app, "beancount", source)
+    [kept] = app.exports.assertions()
+    assert (kept.account, str(kept.amount), kept.commodity) == (
+        "Assets:Bank:Checking",
+        "-120.00",
+        "EUR",
+    )
+    exported = tmp_path / "export.beancount"
+    with exported.open("w", encoding="utf-8") as out:
+        app.export("beancount", out)
+    assert "2026-01-06 balance Assets:Bank:Checking" in exported.read_text(encoding="utf-8")

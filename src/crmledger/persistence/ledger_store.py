@@ -25,7 +25,8 @@ from crmledger.core.accounts import Account
 from crmledger.core.entries import EntryState, JournalEntry
 from crmledger.core.errors import EntryStateError
 from crmledger.core.hashing import GENESIS
-from crmledger.core.money import Commodity
+from crmledger.core.imports import BalanceAssertion
+from crmledger.core.money import Commodity, from_minor
 from crmledger.persistence.ledger_reads import LedgerReads
 from crmledger.persistence.rows import (
     CONVERSION_COLUMNS,
@@ -39,6 +40,7 @@ from crmledger.persistence.rows import (
 )
 from crmledger.persistence.tables import (
     accounts,
+    balance_assertions,
     commodities,
     imports,
     journal_entries,
@@ -396,6 +398,29 @@ class SqlLedgerStore(LedgerReads):
         )
 
     # -- imports ------------------------------------------------------------------------
+
+    def add_assertions(self, rows: Sequence[tuple[int, date, str, int, int | None]]) -> None:
+        if rows:
+            self.conn.execute(
+                insert(balance_assertions),
+                [
+                    {"account_id": a, "date": d, "commodity": c, "amount_minor": m, "import_id": i}
+                    for a, d, c, m, i in rows
+                ],
+            )
+
+    def assertions(self) -> list[BalanceAssertion]:
+        b, a = balance_assertions.c, accounts.c
+        scales = self.scales()
+        rows = self.conn.execute(
+            select(a.name, b.date, b.commodity, b.amount_minor)
+            .select_from(balance_assertions.join(accounts, a.id == b.account_id))
+            .order_by(b.date, b.id)
+        )
+        return [
+            BalanceAssertion(0, day, name, from_minor(minor, scales[code]), code)
+            for name, day, code, minor in rows
+        ]
 
     def find_import(self, fingerprint: str) -> tuple[int, int, bool] | None:
         """The import's id, how many entries it has committed, and whether it is complete."""

@@ -199,6 +199,20 @@ conversion_balances = Table(
     Column("net_minor", BigInteger, nullable=False),
 )
 
+# Balance assertions kept from imported files (beancount ``balance``, ledger ``= AMOUNT``):
+# the account and its sub-accounts held ``amount_minor`` at the start of ``date``. They were
+# checked when imported and are written out again by exports.
+balance_assertions = Table(
+    "balance_assertions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("commodity", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("import_id", Integer, ForeignKey("imports.id")),
+)
+
 imports = Table(
     "imports",
     metadata,

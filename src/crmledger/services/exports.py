@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 from crmledger.core.accounts import Account
 from crmledger.core.entries import JournalEntry
+from crmledger.core.imports import BalanceAssertion
 from crmledger.core.money import Commodity
 from crmledger.services.ports import UnitOfWorkFactory
 
@@ -25,6 +26,11 @@ class ExportService:
         """Scale per commodity code."""
         with self._uow(readonly=True) as uow:
             return uow.ledger.scales()
+
+    def assertions(self) -> list[BalanceAssertion]:
+        """Balance assertions kept from imported files, by date."""
+        with self._uow(readonly=True) as uow:
+            return uow.ledger.assertions()
 
     def accounts(self) -> list[Account]:
         """Every account by name."""

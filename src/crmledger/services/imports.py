@@ -31,7 +31,7 @@ from crmledger.core.currencies import iso_currency
 from crmledger.core.entries import JournalEntry
 from crmledger.core.errors import LedgerError
 from crmledger.core.imports import BalanceAssertion, ParsedFile, Problem, SourceEntry
-from crmledger.core.money import from_minor
+from crmledger.core.money import from_minor, to_minor
 from crmledger.services.errors import EntriesRejectedError, ImportRejectedError
 from crmledger.services.ports import Clock, LedgerStore, UnitOfWorkFactory
 from crmledger.services.posting import post_batch, validate_batch
@@ -141,6 +141,7 @@ class ImportService:
             )
             _raise_if(parsed.problems)
             _raise_if(_failed_assertions(store, parsed))
+            _keep_assertions(store, parsed, import_id)
             store.progress_import(import_id, count, True)
             uow.commit()
         return count
@@ -188,6 +189,7 @@ class ImportService:
                 progress(count)
         with self._uow() as uow:
             _raise_if(_failed_assertions(uow.ledger, parsed))
+            _keep_assertions(uow.ledger, parsed, import_id)
             uow.ledger.progress_import(import_id, 0, True)
             uow.commit()
         return count, number
@@ -289,4 +291,23 @@ def _check_assertion(
         "balance",
         f"{assertion.account} holds {total} {assertion.commodity} on {day.isoformat()}, "
         f"the file asserts {assertion.amount}",
+    )
+
+
+def _keep_assertions(store: LedgerStore, parsed: ParsedFile, import_id: int) -> None:
+    """Store the file's balance assertions (they held) so exports can write them again."""
+    for name in {a.account for a in parsed.assertions} - store.accounts().keys():
+        store.add_account(Account(name))  # a parent named only by its assertion
+    accounts, scales = store.accounts(), store.scales()
+    store.add_assertions(
+        [
+            (
+                accounts[a.account][0],
+                a.date,
+                a.commodity,
+                to_minor(a.amount, scales[a.commodity], a.commodity),
+                import_id,
+            )
+            for a in parsed.assertions
+        ]
     )

@@ -10,6 +10,7 @@ from typing import Protocol, Self
 
 from crmledger.core.accounts import Account
 from crmledger.core.entries import JournalEntry
+from crmledger.core.imports import BalanceAssertion
 from crmledger.core.money import Commodity
 
 
@@ -105,6 +106,10 @@ class LedgerStore(Protocol):
     def recompute_balances(self) -> list[BalanceRow]: ...
     def stored_balance_rows(self) -> list[BalanceRow]: ...
     def iter_entries(self) -> Iterator[JournalEntry]: ...
+    def add_assertions(self, rows: Sequence[tuple[int, date, str, int, int | None]]) -> None:
+        """Store ``(account id, date, commodity, amount minor, import id)`` assertions."""
+
+    def assertions(self) -> list[BalanceAssertion]: ...
     def find_import(self, fingerprint: str) -> tuple[int, int, bool] | None:
         """Id, entries committed so far, complete."""
 

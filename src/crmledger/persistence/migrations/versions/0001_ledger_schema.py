@@ -85,6 +85,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_settings")),
     )
     op.create_table(
+        "balance_assertions",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("commodity", sa.String(length=24), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("import_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_balance_assertions_account_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["commodity"],
+            ["commodities.code"],
+            name=op.f("fk_balance_assertions_commodity_commodities"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["import_id"], ["imports.id"], name=op.f("fk_balance_assertions_import_id_imports")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_balance_assertions")),
+    )
+    op.create_table(
         "conversion_balances",
         sa.Column("commodity", sa.String(length=24), nullable=False),
         sa.Column("period", sa.Integer(), nullable=False),
@@ -262,6 +283,7 @@ def downgrade() -> None:
     op.drop_table("journal_entries")
     op.drop_table("account_balances")
     op.drop_table("conversion_balances")
+    op.drop_table("balance_assertions")
     op.drop_table("settings")
     op.drop_table("ledger_state")
     op.drop_table("journals")
