@@ -174,36 +174,25 @@ def test_every_command_explains_itself() -> None:
 
 
 def test_draft_then_post_from_the_command_line(book: str) -> None:
-    saved = run(
-        book,
-        "entry",
-        "draft",
-        "--date",
-        "2026-03-01",
-        "--narration",
-        "Rent",
-        "-p",
-        "Expenses:Rent 1800 EUR",
-        "-p",
-        "Assets:Bank:Checking -1700 EUR",
-    )
-    draft_id = saved.split()[-1]
+    def draft(credit: str, *replace: str) -> str:
+        return run(
+            book,
+            "entry",
+            "draft",
+            *replace,
+            "--date",
+            "2026-03-01",
+            "--narration",
+            "Rent",
+            "-p",
+            "Expenses:Rent 1800 EUR",
+            "-p",
+            f"Assets:Bank:Checking -{credit} EUR",
+        )
+
+    draft_id = draft("1700").split()[-1]
     refused = runner.invoke(cli, ["--db", book, "entry", "post-draft", draft_id])
-    assert refused.exit_code != 0
-    run(
-        book,
-        "entry",
-        "draft",
-        "--id",
-        draft_id,
-        "--date",
-        "2026-03-01",
-        "--narration",
-        "Rent",
-        "-p",
-        "Expenses:Rent 1800 EUR",
-        "-p",
-        "Assets:Bank:Checking -1800 EUR",
-    )
+    assert refused.exit_code != 0  # it does not balance yet
+    draft("1800", "--id", draft_id)
     assert "as GJ/2026/1" in run(book, "entry", "post-draft", draft_id)
     assert json.loads(run(book, "entry", "show", "GJ/2026/1", "-f", "json"))["state"] == "posted"

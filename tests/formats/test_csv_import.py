@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
 from crmledger.bootstrap import App
-from crmledger.cli.main import app as cli
+from crmledger.cli.main import main
 from crmledger.services.errors import ImportRejectedError
 from crmledger.services.imports import InterruptedImportError, file_fingerprint
 
@@ -153,19 +152,20 @@ def test_batches_commit_separately_and_a_rerun_resumes(app: App, tmp_path: Path)
     assert app.audit.verify().ok
 
 
-def test_cli_import_reports_file_line_field_reason(app: App, tmp_path: Path) -> None:
+def test_cli_import_reports_file_line_field_reason(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     body = GOOD + "9,2026-02-01,Assets:Cash,10,EUR,x,\n9,2026-02-01,Income:Other,-9,EUR,x,\n"
     path = write(tmp_path, body)
-    result = CliRunner().invoke(
-        cli,
-        ["--db", app.settings.database_url, "import", "entries", str(path)],
-    )
-    assert result.exit_code != 0
+    argv = ["crmledger", "--db", app.settings.database_url, "import", "entries", str(path)]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit) as exited:
+        main()  # the console script: domain errors become messages and exit code 1
+    assert exited.value.code == 1
     assert rows(app) == 0
-    out = result.output + (result.stderr if result.stderr_bytes else "")
-    assert f"{path}:8: amount: entry does not balance" in out or isinstance(
-        result.exception, ImportRejectedError
-    )
+    err = capsys.readouterr().err
+    assert f"{path}:8: amount: entry does not balance: residual 1.00 EUR" in err
+    assert "nothing written" in err
 
 
 def test_rows_of_an_entry_must_be_adjacent(app: App, tmp_path: Path) -> None:

@@ -12,8 +12,7 @@ and narrations, some tags, references and posting memos::
 
 Every amount is built from integer minor units and every conversion (``@`` unit price in
 EUR) is chosen so that its weight is a whole number of cents: each entry balances exactly
-per weight commodity, never only within a rounding tolerance. ``prices=False`` leaves out
-the entries with conversions (exchanges and ACME trades) for formats that carry no prices.
+per weight commodity, never only within a rounding tolerance.
 """
 
 from __future__ import annotations
@@ -93,15 +92,15 @@ class GeneratedBook:
         return posting_sums(self.entries)
 
 
-def generate(seed: int = 20_240_601, n: int = 3000, prices: bool = True) -> GeneratedBook:
+def generate(seed: int = 20_240_601, n: int = 3000) -> GeneratedBook:
     """``n`` balanced entries in date order, the same for the same arguments."""
     rng = random.Random(seed)
     days = sorted(START + timedelta(days=rng.randrange(DAYS)) for _ in range(n - 1))
-    drawer = _Drawer(rng, prices)
+    drawer = _Drawer(rng)
     entries = [drawer.capital(START)] + [drawer.draw(day) for day in days]
     for entry in entries:
         check_balanced(entry.postings, SCALES)
-    return GeneratedBook(entries, [ACME] if prices else [])
+    return GeneratedBook(entries, [ACME])
 
 
 def _cents(value: int) -> Decimal:
@@ -115,9 +114,8 @@ def _posting(account: str, amount: Decimal, commodity: str = "EUR") -> Posting:
 class _Drawer:
     """Draws one entry at a time; keeps the ACME holding so sales never go short."""
 
-    def __init__(self, rng: random.Random, prices: bool) -> None:
+    def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.prices = prices
         self.holding = 0
         self.serial = 0
         kinds = [
@@ -130,15 +128,12 @@ class _Drawer:
             (self.loan, 3),
             (self.dollar_sale, 6),
             (self.yen_trip, 4),
+            (self.dollar_exchange, 4),
+            (self.yen_funding, 2),
+            (self.buy_acme, 3),
+            (self.sell_acme, 2),
+            (self.dividend, 1),
         ]
-        if prices:
-            kinds += [
-                (self.dollar_exchange, 4),
-                (self.yen_funding, 2),
-                (self.buy_acme, 3),
-                (self.sell_acme, 2),
-                (self.dividend, 1),
-            ]
         self.kinds = [kind for kind, _ in kinds]
         self.weights = [weight for _, weight in kinds]
 

@@ -63,7 +63,7 @@ def _run(kind: str, path: Path, strict: bool, batch: int | None) -> None:
             progress=lambda done: bar.update(task, completed=done),
         )
     for skipped in result.skipped:
-        errors.print(f"{skipped} (not imported)", markup=False, highlight=False)
+        errors.print(f"{skipped} (not imported)", markup=False, highlight=False, soft_wrap=True)
     if result.already_imported:
         console.print(f"{path} was already imported (same content); nothing written.")
         return

@@ -60,7 +60,7 @@ def main() -> None:
         app()
     except ImportRejectedError as rejected:
         for problem in rejected.problems:
-            errors.print(str(problem), markup=False, highlight=False)
+            errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         errors.print(f"[red]import refused: {len(rejected.problems)} problem(s); nothing written")
         sys.exit(1)
     except LedgerError as error:

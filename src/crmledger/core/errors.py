@@ -124,9 +124,3 @@ class EntryStateError(LedgerError):
 
 class EntryNotFoundError(LedgerError, LookupError):
     """No entry with that identifier exists."""
-
-
-class DuplicateImportError(LedgerError):
-    """The same file (by content fingerprint) was already imported completely."""
-
-    field = "file"

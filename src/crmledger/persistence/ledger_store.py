@@ -368,26 +368,35 @@ class SqlLedgerStore(LedgerReads):
         )
 
     def add_balance_deltas(self, deltas: dict[BalanceKey, tuple[int, int]]) -> None:
-        if not deltas:
-            return
-        sql = (
-            "INSERT INTO account_balances (account_id, commodity, period, debit_minor, "
-            "credit_minor) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, commodity, period) "
-            "DO UPDATE SET debit_minor = account_balances.debit_minor + excluded.debit_minor, "
-            "credit_minor = account_balances.credit_minor + excluded.credit_minor"
-        ).replace("?", self._mark)
         rows = [(*key, debit, credit) for key, (debit, credit) in deltas.items()]
-        self.conn.exec_driver_sql(sql, rows)
+        self._add_to_totals(
+            "account_balances",
+            ("account_id", "commodity", "period"),
+            ("debit_minor", "credit_minor"),
+            rows,
+        )
 
     def add_conversion_deltas(self, deltas: dict[tuple[str, int], int]) -> None:
-        rows = [(commodity, period, net) for (commodity, period), net in deltas.items() if net]
+        rows = [(*key, net) for key, net in deltas.items() if net]
+        self._add_to_totals("conversion_balances", ("commodity", "period"), ("net_minor",), rows)
+
+    def _add_to_totals(
+        self,
+        table: str,
+        keys: tuple[str, ...],
+        sums: tuple[str, ...],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
+        """Add ``rows`` (keys, then amounts) to running totals: insert or increase."""
         if not rows:
             return
+        columns = ", ".join((*keys, *sums))
+        marks = ", ".join([self._mark] * (len(keys) + len(sums)))
+        increase = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
         sql = (
-            "INSERT INTO conversion_balances (commodity, period, net_minor) VALUES (?, ?, ?) "
-            "ON CONFLICT (commodity, period) "
-            "DO UPDATE SET net_minor = conversion_balances.net_minor + excluded.net_minor"
-        ).replace("?", self._mark)
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {increase}"
+        )
         self.conn.exec_driver_sql(sql, rows)
 
     def mark_reversed(self, entry_id: int, by_id: int) -> None:

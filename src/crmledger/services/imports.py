@@ -21,20 +21,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 
 from crmledger.core.accounts import Account
-from crmledger.core.currencies import iso_currency
-from crmledger.core.entries import JournalEntry
 from crmledger.core.errors import LedgerError
 from crmledger.core.imports import BalanceAssertion, ParsedFile, Problem, SourceEntry
-from crmledger.core.money import from_minor, to_minor
+from crmledger.core.money import to_minor
 from crmledger.services.errors import EntriesRejectedError, ImportRejectedError
+from crmledger.services.ledger import add_iso_commodities
 from crmledger.services.ports import Clock, LedgerStore, UnitOfWorkFactory
 from crmledger.services.posting import post_batch, validate_batch
+from crmledger.services.reports import balance_before
 
 CHUNK = 20_000
 Progress = Callable[[int], None]
@@ -210,7 +209,7 @@ class ImportService:
         count = 0
         for chunk in chunks(entries, CHUNK):
             drafts = [s.entry for s in chunk]
-            _add_iso_commodities(store, drafts)
+            add_iso_commodities(store, drafts)
             try:
                 if validate_only or parsed.problems:
                     validate_batch(store, drafts, opener)
@@ -251,15 +250,6 @@ def _declare(store: LedgerStore, parsed: ParsedFile, strict: bool) -> None:
             store.close_account(account.name, account.close_date)
 
 
-def _add_iso_commodities(store: LedgerStore, entries: list[JournalEntry]) -> None:
-    known = store.scales()
-    used = {p.commodity for e in entries for p in e.postings}
-    for code in sorted(used - known.keys()):
-        iso = iso_currency(code)
-        if iso is not None:
-            store.add_commodity(iso)
-
-
 def _failed_assertions(store: LedgerStore, parsed: ParsedFile) -> list[Problem]:
     return [
         problem
@@ -272,25 +262,16 @@ def _check_assertion(
     store: LedgerStore, source: str, assertion: BalanceAssertion
 ) -> Problem | None:
     """Balance of the account and its sub-accounts at the start of the assertion's date."""
-    day = assertion.date
-    scales = store.scales()
-    rows = store.balances(day.year * 100 + day.month)
-    if day.day > 1:
-        rows += store.turnover_between(day.replace(day=1), day - timedelta(days=1))
-    total = Decimal(0)
-    for row in rows:
-        if row.commodity == assertion.commodity and (
-            row.account == assertion.account or row.account.startswith(assertion.account + ":")
-        ):
-            total += from_minor(row.debit_minor - row.credit_minor, scales[row.commodity])
+    held = balance_before(store, assertion.account, assertion.date)
+    total = held.get(assertion.commodity, Decimal(0))
     if total == assertion.amount:
         return None
     return Problem(
         source,
         assertion.line,
         "balance",
-        f"{assertion.account} holds {total} {assertion.commodity} on {day.isoformat()}, "
-        f"the file asserts {assertion.amount}",
+        f"{assertion.account} holds {total} {assertion.commodity} on "
+        f"{assertion.date.isoformat()}, the file asserts {assertion.amount}",
     )
 
 

@@ -1,7 +1,8 @@
 """Report use cases, answered from running balances rather than every posting.
 
 The trial balance as of a date sums the monthly balances before that date's month and adds
-the postings of that month up to the date; with no date, balances alone answer.
+the postings of that month up to the date (:func:`rows_before`); with no date, or at a
+month end, balances alone answer.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from crmledger.core.reports import (
     build_trial_balance,
     running_lines,
 )
-from crmledger.services.ports import BalanceRow, UnitOfWorkFactory
+from crmledger.services.ports import BalanceRow, LedgerStore, UnitOfWorkFactory
 
 
 class ReportService:
@@ -33,15 +34,8 @@ class ReportService:
             scales = store.scales()
             if as_of is None:
                 rows, moved = store.balances(None), store.conversions(None)
-            elif (as_of + timedelta(days=1)).day == 1:  # a month end: balances alone answer
-                rows = store.balances(_period(as_of) + 1)
-                moved = store.conversions(_period(as_of) + 1)
             else:
-                rows = store.balances(_period(as_of))
-                rows += store.turnover_between(as_of.replace(day=1), as_of)
-                moved = store.conversions(_period(as_of))
-                for code, net in store.conversions_between(as_of.replace(day=1), as_of).items():
-                    moved[code] = moved.get(code, 0) + net
+                rows, moved = rows_before(store, as_of + timedelta(days=1))
         conversions = {c: from_minor(net, scales[c]) for c, net in moved.items()}
         return build_trial_balance(as_of, _sum_rows(rows, scales), conversions=conversions)
 
@@ -55,18 +49,7 @@ class ReportService:
         with self._uow(readonly=True) as uow:
             store = uow.ledger
             scales = store.scales()
-            opening: dict[str, Decimal] = {}
-            if start is not None:
-                before = store.balances(_period(start))
-                month_start = start.replace(day=1)
-                if month_start < start:
-                    before += store.turnover_between(month_start, start - timedelta(days=1))
-                for row in before:
-                    if row.account == account or row.account.startswith(account + ":"):
-                        value = from_minor(
-                            row.debit_minor - row.credit_minor, scales[row.commodity]
-                        )
-                        opening[row.commodity] = opening.get(row.commodity, Decimal(0)) + value
+            opening = balance_before(store, account, start) if start is not None else {}
             postings = store.account_postings(account, start, end)
         lines = running_lines(
             opening,
@@ -100,5 +83,26 @@ def _sum_rows(rows: list[BalanceRow], scales: dict[str, int]) -> list[TrialBalan
     ]
 
 
-def _period(day: date) -> int:
-    return day.year * 100 + day.month
+def rows_before(store: LedgerStore, day: date) -> tuple[list[BalanceRow], dict[str, int]]:
+    """Turnover per account and commodity, and conversions per commodity, of everything
+    dated before ``day``: monthly running balances, plus the postings of ``day``'s month
+    before it (none when ``day`` is the first of a month)."""
+    period = day.year * 100 + day.month
+    rows, moved = store.balances(period), store.conversions(period)
+    if day.day > 1:
+        month_start, last = day.replace(day=1), day - timedelta(days=1)
+        rows += store.turnover_between(month_start, last)
+        for code, net in store.conversions_between(month_start, last).items():
+            moved[code] = moved.get(code, 0) + net
+    return rows, moved
+
+
+def balance_before(store: LedgerStore, account: str, day: date) -> dict[str, Decimal]:
+    """Balance per commodity of ``account`` and its sub-accounts at the start of ``day``."""
+    scales = store.scales()
+    totals: dict[str, Decimal] = {}
+    for row in rows_before(store, day)[0]:
+        if row.account == account or row.account.startswith(account + ":"):
+            value = from_minor(row.debit_minor - row.credit_minor, scales[row.commodity])
+            totals[row.commodity] = totals.get(row.commodity, Decimal(0)) + value
+    return totals
