@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -23,12 +23,23 @@ from crmledger.formats.csv_entries import read_entries_csv, write_entries
 from crmledger.formats.ledger_journal import read_ledger_file, write_ledger
 from crmledger.persistence.engine import make_engine
 from crmledger.persistence.uow import SqlUnitOfWorkFactory
+from crmledger.security import (
+    AesGcmFieldCipher,
+    Argon2PasswordHasher,
+    KeyRingStore,
+    create_keyring_file,
+    open_keyring,
+)
+from crmledger.services.access import AccessService
 from crmledger.services.audit import AuditService
 from crmledger.services.exports import ExportService
+from crmledger.services.idempotency import IdempotencyService
 from crmledger.services.imports import ImportService
+from crmledger.services.keys import KeyService
 from crmledger.services.ledger import LedgerService
-from crmledger.services.ports import Clock
+from crmledger.services.ports import Clock, FieldContext, PasswordHasher
 from crmledger.services.reports import ReportService
+from crmledger.services.trail import Actor
 
 
 class SystemClock:
@@ -92,9 +103,70 @@ WRITERS: dict[str, Callable[[TextIO, ExportService, Counter], None]] = {
 }
 
 
+class Keys:
+    """The key ring, opened on first use (most commands never touch personal data, and
+    ``crmledger init`` creates the ring before anything needs it); implements both
+    ``FieldCipher`` and ``KeyRingAdmin`` for the services."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._store: KeyRingStore | None = None
+        self._cipher: AesGcmFieldCipher | None = None
+
+    def create(self) -> Path | None:
+        """Create the ring file unless the ring comes from the environment or exists."""
+        if self._settings.env.get("CRMLEDGER_MASTER_KEY"):
+            return None
+        path = self._settings.keyring
+        created = not path.exists()
+        create_keyring_file(path)
+        return path if created else None
+
+    @property
+    def store(self) -> KeyRingStore:
+        """The opened ring."""
+        if self._store is None:
+            self._store = open_keyring(self._settings.keyring, self._settings.env)
+            self._cipher = AesGcmFieldCipher(self._store.ring)
+        return self._store
+
+    @property
+    def cipher(self) -> AesGcmFieldCipher:
+        """The field cipher over the ring."""
+        if self._cipher is None:
+            self._cipher = AesGcmFieldCipher(self.store.ring)
+        return self._cipher
+
+    # FieldCipher
+    def encrypt(self, plaintext: str, context: FieldContext) -> str:
+        return self.cipher.encrypt(plaintext, context)
+
+    def decrypt(self, stored: str, context: FieldContext) -> str:
+        return self.cipher.decrypt(stored, context)
+
+    def key_version(self, stored: str) -> int:
+        return self.cipher.key_version(stored)
+
+    def current_version(self) -> int:
+        return self.cipher.current_version()
+
+    def blind_index(self, value: str, table: str, column: str) -> str:
+        return self.cipher.blind_index(value, table, column)
+
+    # KeyRingAdmin
+    def versions(self) -> list[int]:
+        return self.store.versions()
+
+    def rotate(self) -> int:
+        return self.store.rotate()
+
+    def retire(self, version: int) -> None:
+        self.store.retire(version)
+
+
 @dataclass
 class App:
-    """The services of one book."""
+    """The services of one book, acting for one actor (the local operator by default)."""
 
     settings: Settings
     engine: Engine
@@ -103,7 +175,25 @@ class App:
     audit: AuditService
     imports: ImportService
     exports: ExportService
+    access: AccessService
+    keys: KeyService
+    idempotency: IdempotencyService
+    keyring: Keys
     readers: dict[str, Reader] = field(default_factory=lambda: dict(READERS))
+
+    def acting_as(self, actor: Actor) -> App:
+        """The same book's services, checking ``actor``'s permissions and recording it in
+        the audit log."""
+        return replace(
+            self,
+            ledger=self.ledger.acting_as(actor),
+            reports=self.reports.acting_as(actor),
+            audit=self.audit.acting_as(actor),
+            imports=self.imports.acting_as(actor),
+            exports=ExportService(self.exports.uow, actor),
+            access=self.access.acting_as(actor),
+            keys=self.keys.acting_as(actor),
+        )
 
     def export(self, kind: str, out: TextIO, progress: Callable[[int], None] | None = None) -> None:
         """Write the whole book in format ``kind`` to ``out``; ``progress`` gets the count
@@ -111,11 +201,14 @@ class App:
         WRITERS[kind](out, self.exports, progress)
 
 
-def build(settings: Settings, clock: Clock | None = None) -> App:
+def build(
+    settings: Settings, clock: Clock | None = None, hasher: PasswordHasher | None = None
+) -> App:
     """Create the engine and services for ``settings`` (the schema must exist)."""
     engine = make_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(engine)
     clock = clock or SystemClock()
+    keys = Keys(settings)
     return App(
         settings=settings,
         engine=engine,
@@ -124,12 +217,18 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         audit=AuditService(uow),
         imports=ImportService(uow, clock),
         exports=ExportService(uow),
+        access=AccessService(uow, clock, keys, hasher or Argon2PasswordHasher()),
+        keys=KeyService(uow, clock, keys, keys),
+        idempotency=IdempotencyService(uow, clock),
+        keyring=keys,
     )
 
 
-def migrate(app: App) -> None:
-    """Create or upgrade the schema (``crmledger init``)."""
+def migrate(app: App) -> Path | None:
+    """Create or upgrade the schema and create the key ring (``crmledger init``); returns
+    the key ring file when this call created it."""
     # Alembic is a third of the CLI's start-up time and only ``init`` needs it.
     from crmledger.persistence.migrate import upgrade  # noqa: PLC0415
 
     upgrade(app.engine)
+    return app.keyring.create()

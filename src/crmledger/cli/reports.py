@@ -101,9 +101,10 @@ def account_ledger(
 
 @audit_app.command("verify")
 def verify(fmt: FormatOption = OutputFormat.table) -> None:
-    """Walk every journal's hash chain and the running balances; exit 1 on any mismatch.
+    """Walk every journal's hash chain, the audit log's and the running balances; exit 1 on
+    any mismatch.
 
-    Names the first entry whose hash, number or content no longer matches.
+    Names the first entry or audit record whose hash, number or content no longer matches.
     """
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=errors, transient=True
@@ -119,12 +120,18 @@ def verify(fmt: FormatOption = OutputFormat.table) -> None:
         emit(
             rows,
             fmt,
-            document={"ok": report.ok, "entries": report.entries_checked, "findings": rows},
+            document={
+                "ok": report.ok,
+                "entries": report.entries_checked,
+                "audit_records": report.records_checked,
+                "findings": rows,
+            },
         )
     elif report.ok:
         console.print(
             f"[green]OK[/green]: {report.entries_checked} entries in "
-            f"{len(report.journals)} journal(s); chain and balances verified."
+            f"{len(report.journals) - 1} journal(s) and {report.records_checked} audit "
+            "record(s); chains and balances verified."
         )
     else:
         emit(rows, fmt, title="Integrity problems")

@@ -156,8 +156,19 @@ class SqlLedgerStore(LedgerReads):
         return int(key[0])
 
     def close_account(self, name: str, on: date) -> None:
-        self.conn.execute(update(accounts).where(accounts.c.name == name).values(close_date=on))
+        self.conn.execute(
+            update(accounts)
+            .where(accounts.c.name == name)
+            .values(close_date=on, version=accounts.c.version + 1)
+        )
         self._chart_changed()
+
+    def account_versions(self) -> dict[str, int]:
+        rows = self._sql("SELECT name, version FROM accounts")
+        return {str(name): int(version) for name, version in rows}
+
+    def account_version(self, name: str) -> int:
+        return int(self._sql("SELECT version FROM accounts WHERE name = ?", name).scalar_one())
 
     def get_setting(self, key: str) -> str | None:
         value = self._sql("SELECT value FROM settings WHERE key = ?", key).scalar()

@@ -64,6 +64,7 @@ accounts = Table(
     Column("open_date", Date),
     Column("close_date", Date),
     Column("description", Text, nullable=False, server_default=""),
+    Column("version", Integer, nullable=False, server_default="1"),
     CheckConstraint(
         "type IN ('Assets','Liabilities','Equity','Income','Expenses')", name="type_root"
     ),

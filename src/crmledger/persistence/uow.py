@@ -7,6 +7,12 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from crmledger.persistence.access_store import (
+    SqlAccessStore,
+    SqlIdempotencyStore,
+    SqlSecretStore,
+)
+from crmledger.persistence.audit_store import SqlAuditStore
 from crmledger.persistence.ledger_store import ChartCache, SqlLedgerStore
 
 
@@ -14,6 +20,10 @@ class SqlUnitOfWork:
     """``with SqlUnitOfWork(engine) as uow: ...; uow.commit()``; no commit means rollback."""
 
     ledger: SqlLedgerStore
+    access: SqlAccessStore
+    audit: SqlAuditStore
+    idempotency: SqlIdempotencyStore
+    secrets: SqlSecretStore
 
     def __init__(
         self, engine: Engine, readonly: bool = False, cache: ChartCache | None = None
@@ -35,6 +45,10 @@ class SqlUnitOfWork:
         conn.begin()
         self._conn = conn
         self.ledger = SqlLedgerStore(conn, self._cache)
+        self.access = SqlAccessStore(conn)
+        self.audit = SqlAuditStore(conn)
+        self.idempotency = SqlIdempotencyStore(conn)
+        self.secrets = SqlSecretStore(conn)
         return self
 
     def __exit__(

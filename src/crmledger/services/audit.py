@@ -4,7 +4,8 @@ For each journal it walks the posted entries in number order and checks, per ent
 the number is the next one of its fiscal year, that the entry links to the hash of the one
 before it, and that the hash recomputed from the stored content equals the stored hash.
 The journal's head must be the last entry's hash (so a removed tail shows too). The first
-entry that fails is named; running balances are compared with a full recomputation.
+entry that fails is named; running balances are compared with a full recomputation. The
+audit log's own chain is checked the same way, as the journal ``audit-log``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from crmledger.core.audit_log import AuditRecord, audit_hash
 from crmledger.core.entries import JournalEntry
 from crmledger.core.hashing import GENESIS, canonical_record, chain_hash
-from crmledger.services.ports import LedgerStore, UnitOfWorkFactory
+from crmledger.services.ports import AuditStore, LedgerStore, UnitOfWorkFactory
+from crmledger.services.trail import OPERATOR, Actor
+
+AUDIT_LOG = "audit-log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +39,7 @@ class AuditReport:
     """What the verifier checked and the first failure per journal."""
 
     entries_checked: int = 0
+    records_checked: int = 0
     journals: list[str] = field(default_factory=list)
     findings: list[AuditFinding] = field(default_factory=list)
 
@@ -44,13 +50,28 @@ class AuditReport:
 
 
 class AuditService:
-    """Verifies the ledger's integrity."""
+    """Verifies the ledger's and the audit log's integrity; browses the audit log."""
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, actor: Actor = OPERATOR) -> None:
         self._uow = uow
+        self.actor = actor
+
+    def acting_as(self, actor: Actor) -> AuditService:
+        """The same service, for another actor."""
+        return AuditService(self._uow, actor)
+
+    def log(
+        self, before_seq: int | None = None, limit: int = 50, filters: dict[str, str] | None = None
+    ) -> list[AuditRecord]:
+        """Audit records, newest first, below ``before_seq``, matching ``filters``."""
+        self.actor.require("audit", "read")
+        with self._uow(readonly=True) as uow:
+            return [s.record for s in uow.audit.page(before_seq, limit, filters or {})]
 
     def verify(self, progress: Callable[[int], None] | None = None) -> AuditReport:
-        """Walk every journal's chain and compare balances with a recomputation."""
+        """Walk every journal's chain and the audit log's, and compare balances with a
+        recomputation."""
+        self.actor.require("audit", "read")
         report = AuditReport()
         with self._uow(readonly=True) as uow:
             store = uow.ledger
@@ -61,7 +82,32 @@ class AuditService:
                 if finding is not None:
                     report.findings.append(finding)
             report.findings.extend(_verify_balances(store))
+            report.journals.append(AUDIT_LOG)
+            finding = _verify_audit_log(uow.audit, report)
+            if finding is not None:
+                report.findings.append(finding)
         return report
+
+
+def _verify_audit_log(store: AuditStore, report: AuditReport) -> AuditFinding | None:
+    previous, seq, last_ref = GENESIS, 0, f"{AUDIT_LOG} (start)"
+    for stored in store.iter_records():
+        report.records_checked += 1
+        record = stored.record
+        ref = f"{AUDIT_LOG} #{record.seq} ({record.action})"
+        if record.seq != seq + 1:
+            reason = f"record {record.seq} where {seq + 1} was expected (a record is missing)"
+            return AuditFinding(AUDIT_LOG, ref, reason)
+        if stored.previous_hash != previous:
+            return AuditFinding(AUDIT_LOG, ref, "link to the previous record's hash is broken")
+        if audit_hash(record, previous) != stored.hash:
+            reason = "content does not match its hash (a recorded field was changed)"
+            return AuditFinding(AUDIT_LOG, ref, reason)
+        previous, seq, last_ref = stored.hash, record.seq, ref
+    if store.head(lock=False) != (seq, previous):
+        reason = "the log's head does not match its last record: records were removed"
+        return AuditFinding(AUDIT_LOG, last_ref, reason)
+    return None
 
 
 def _verify_journal(

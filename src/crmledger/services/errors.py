@@ -39,3 +39,42 @@ class ImportRejectedError(LedgerError):
 
 class NotFoundError(LedgerError, LookupError):
     """The thing asked for does not exist."""
+
+
+class DecryptionError(LedgerError, ValueError):
+    """An encrypted value does not decrypt: tampered, moved to another row or field, or its
+    key version is no longer in the key ring."""
+
+    field = "key"
+
+
+class LoginThrottledError(LedgerError):
+    """Too many failed logins for this account or address; try again later."""
+
+    field = "credentials"
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many failed logins; try again in {retry_after} s")
+
+
+class VersionConflictError(LedgerError):
+    """The resource changed since the version the caller read (optimistic concurrency)."""
+
+    field = "version"
+
+    def __init__(self, resource: str, expected: int, current: int) -> None:
+        self.expected, self.current = expected, current
+        super().__init__(f"{resource} is at version {current}, not {expected}; read it again")
+
+
+class ConflictError(LedgerError):
+    """The request conflicts with the state of a resource (for example a duplicate)."""
+
+
+class InvalidInputError(LedgerError, ValueError):
+    """A value is malformed; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)

@@ -31,9 +31,10 @@ from crmledger.core.imports import BalanceAssertion, ParsedFile, Problem, Source
 from crmledger.core.money import to_minor
 from crmledger.services.errors import EntriesRejectedError, ImportRejectedError
 from crmledger.services.ledger import add_iso_commodities
-from crmledger.services.ports import Clock, LedgerStore, UnitOfWorkFactory
+from crmledger.services.ports import Clock, LedgerStore, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.posting import post_batch, validate_batch
 from crmledger.services.reports import balance_before
+from crmledger.services.trail import OPERATOR, Actor, record
 
 CHUNK = 20_000
 Progress = Callable[[int], None]
@@ -78,9 +79,20 @@ def chunks(entries: Iterable[SourceEntry], size: int) -> Iterator[list[SourceEnt
 class ImportService:
     """Posts the entries of parsed files."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, actor: Actor = OPERATOR) -> None:
         self._uow = uow
         self._clock = clock
+        self.actor = actor
+
+    def acting_as(self, actor: Actor) -> ImportService:
+        """The same service, for another actor."""
+        return ImportService(self._uow, self._clock, actor)
+
+    def _record(self, uow: UnitOfWork, import_id: int, parsed: ParsedFile, count: int) -> None:
+        after = {"source": parsed.source, "entries": count}
+        record(
+            uow, self.actor, self._clock.now(), "journal.import", "import", import_id, None, after
+        )
 
     def import_parsed(
         self,
@@ -93,6 +105,7 @@ class ImportService:
         progress: Progress | None = None,
     ) -> ImportResult:
         """Import ``parsed``; raise :class:`ImportRejectedError` listing every problem."""
+        self.actor.require("journal", "post")
         _raise_if(parsed.problems)
         opener: Opener = None if strict else Account
         with self._uow(readonly=True) as uow:
@@ -142,6 +155,7 @@ class ImportService:
             _raise_if(_failed_assertions(store, parsed))
             _keep_assertions(store, parsed, import_id)
             store.progress_import(import_id, count, True)
+            self._record(uow, import_id, parsed, count)
             uow.commit()
         return count
 
@@ -190,6 +204,7 @@ class ImportService:
             _raise_if(_failed_assertions(uow.ledger, parsed))
             _keep_assertions(uow.ledger, parsed, import_id)
             uow.ledger.progress_import(import_id, 0, True)
+            self._record(uow, import_id, parsed, count)
             uow.commit()
         return count, number
 

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from crmledger.core.accounts import Account
+from crmledger.core.audit_log import AuditRecord
 from crmledger.core.entries import JournalEntry
 from crmledger.core.imports import BalanceAssertion
 from crmledger.core.money import Commodity
@@ -103,6 +104,8 @@ class LedgerStore(Protocol):
     def journal_state(self) -> dict[str, tuple[str, int]]: ...
     def commodities(self) -> list[Commodity]: ...
     def close_account(self, name: str, on: date) -> None: ...
+    def account_versions(self) -> dict[str, int]: ...
+    def account_version(self, name: str) -> int: ...
     def recompute_balances(self) -> list[BalanceRow]: ...
     def stored_balance_rows(self) -> list[BalanceRow]: ...
     def iter_entries(self) -> Iterator[JournalEntry]: ...
@@ -117,12 +120,155 @@ class LedgerStore(Protocol):
     def progress_import(self, import_id: int, entries: int, done: bool) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    """A stored user; the email is encrypted (``email_enc``)."""
+
+    id: int
+    email_enc: str
+    role: str
+    password_hash: str
+    disabled: bool
+    created_at: datetime
+    last_login_at: datetime | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    """A stored API token (its secret is only ever stored hashed)."""
+
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """A web session."""
+
+    user_id: int
+    csrf_token: str
+    expires_at: datetime
+
+
+class AccessStore(Protocol):
+    """Users, API tokens and web sessions."""
+
+    def add_user(self, email_index: str, role: str, password_hash: str, at: datetime) -> int: ...
+    def user(self, user_id: int) -> UserRow | None: ...
+    def user_by_index(self, email_index: str) -> UserRow | None: ...
+    def users(self) -> list[UserRow]: ...
+    def update_user(self, user_id: int, version: int | None, **values: object) -> bool:
+        """Change ``values`` (bumping the version) if the stored version is ``version``
+        (``None``: any); returns whether a row changed."""
+
+    def count_users(self) -> int: ...
+    def add_token(
+        self, user_id: int, name: str, token_hash: str, at: datetime, expires: datetime | None
+    ) -> int: ...
+    def token_by_hash(self, token_hash: str) -> TokenRow | None: ...
+    def tokens(self, user_id: int | None) -> list[TokenRow]: ...
+    def revoke_token(self, token_id: int, at: datetime) -> bool: ...
+    def add_session(
+        self, id_hash: str, user_id: int, csrf: str, at: datetime, expires: datetime
+    ) -> None: ...
+    def session(self, id_hash: str) -> SessionRow | None: ...
+    def delete_session(self, id_hash: str) -> None: ...
+    def delete_sessions_of(self, user_id: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAudit:
+    """An audit record with its chain links."""
+
+    record: AuditRecord
+    previous_hash: str
+    hash: str
+
+
+class AuditStore(Protocol):
+    """The append-only audit log."""
+
+    def head(self, lock: bool = True) -> tuple[int, str]:
+        """Last sequence number and hash; ``lock`` holds it until the transaction ends."""
+
+    def append(self, rows: Sequence[StoredAudit]) -> None:
+        """Insert ``rows`` (in order, continuing the head) and move the head."""
+
+    def iter_records(self) -> Iterator[StoredAudit]: ...
+    def page(
+        self, before_seq: int | None, limit: int, filters: dict[str, str]
+    ) -> list[StoredAudit]:
+        """Newest first, below ``before_seq``, matching ``filters`` (column: value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentResponse:
+    """A stored first response; ``status`` is None while the first request is running."""
+
+    request_hash: str
+    status: int | None
+    content_type: str | None
+    body: bytes | None
+    created_at: datetime
+
+
+class IdempotencyStore(Protocol):
+    """First responses to creates, per principal and ``Idempotency-Key``."""
+
+    def claim(
+        self, principal: str, key: str, request_hash: str, at: datetime
+    ) -> IdempotentResponse | None:
+        """Claim the key; ``None`` when claimed now, else what is stored under it."""
+
+    def complete(
+        self, principal: str, key: str, status: int, content_type: str, body: bytes
+    ) -> None: ...
+    def release(self, principal: str, key: str) -> None: ...
+    def purge(self, before: datetime) -> int: ...
+
+
+class SecretStore(Protocol):
+    """The encrypted columns, for key rotation."""
+
+    def encrypted_columns(self) -> list[tuple[str, str]]:
+        """``(table, column)`` of every encrypted column."""
+
+    def encrypted_values(
+        self, table: str, column: str, after_row: int, limit: int
+    ) -> list[tuple[int, str]]:
+        """``(row id, stored text)`` in row order after ``after_row``."""
+
+    def replace_encrypted(self, table: str, column: str, row: int, old: str, new: str) -> bool:
+        """Compare-and-set one value; False when it changed meanwhile."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: ``with uow: ...; uow.commit()``; leaving without commit rolls back."""
 
     @property
     def ledger(self) -> LedgerStore:
         """The ledger's tables in this transaction."""
+
+    @property
+    def access(self) -> AccessStore:
+        """Users, tokens and sessions in this transaction."""
+
+    @property
+    def audit(self) -> AuditStore:
+        """The audit log in this transaction."""
+
+    @property
+    def idempotency(self) -> IdempotencyStore:
+        """Stored first responses in this transaction."""
+
+    @property
+    def secrets(self) -> SecretStore:
+        """Encrypted columns in this transaction."""
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -145,3 +291,48 @@ class Clock(Protocol):
 
     def now(self) -> datetime: ...
     def today(self) -> date: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FieldContext:
+    """Where an encrypted value lives: binding it to ``table.column`` of row ``row`` means a
+    ciphertext copied to another row or column no longer decrypts."""
+
+    table: str
+    column: str
+    row: str
+
+
+class FieldCipher(Protocol):
+    """Authenticated encryption of personal fields, one value at a time, and keyed blind
+    indexes for equality lookups on them.
+
+    ``encrypt`` returns a self-describing text (it names the key version); ``decrypt`` raises
+    :class:`crmledger.services.errors.DecryptionError` when the value was tampered with,
+    moved to another field or row, or its key is gone.
+    """
+
+    def encrypt(self, plaintext: str, context: FieldContext) -> str: ...
+    def decrypt(self, stored: str, context: FieldContext) -> str: ...
+    def key_version(self, stored: str) -> int: ...
+    def current_version(self) -> int: ...
+    def blind_index(self, value: str, table: str, column: str) -> str: ...
+
+
+class KeyRingAdmin(Protocol):
+    """Versions of the data keys: add a new current one, retire an old one."""
+
+    def versions(self) -> list[int]: ...
+    def rotate(self) -> int:
+        """Add a new key, make it current, persist the ring; returns the new version."""
+
+    def retire(self, version: int) -> None:
+        """Remove ``version`` from the ring (never the current one) and persist it."""
+
+
+class PasswordHasher(Protocol):
+    """One-way password hashes (Argon2id)."""
+
+    def hash(self, password: str) -> str: ...
+    def verify(self, stored: str, password: str) -> bool: ...
+    def needs_rehash(self, stored: str) -> bool: ...

@@ -19,16 +19,23 @@ from crmledger.core.reports import (
     running_lines,
 )
 from crmledger.services.ports import BalanceRow, LedgerStore, UnitOfWorkFactory
+from crmledger.services.trail import OPERATOR, Actor
 
 
 class ReportService:
     """Trial balance and account activity."""
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, actor: Actor = OPERATOR) -> None:
         self._uow = uow
+        self.actor = actor
+
+    def acting_as(self, actor: Actor) -> ReportService:
+        """The same service, for another actor."""
+        return ReportService(self._uow, actor)
 
     def trial_balance(self, as_of: date | None = None) -> TrialBalance:
         """Debit and credit turnover and balance per account and commodity."""
+        self.actor.require("reports", "read")
         with self._uow(readonly=True) as uow:
             store = uow.ledger
             scales = store.scales()
@@ -46,6 +53,7 @@ class ReportService:
 
         ``account`` includes its sub-accounts, as in ledger-cli's register.
         """
+        self.actor.require("reports", "read")
         with self._uow(readonly=True) as uow:
             store = uow.ledger
             scales = store.scales()

@@ -1,0 +1,140 @@
+"""Field encryption with AES-256-GCM, bound to the field and row it belongs to.
+
+Each value gets a random 96-bit nonce and is stored as self-describing text::
+
+    v<version>:<urlsafe base64 of nonce + ciphertext + tag>
+
+The associated data (authenticated, not stored) is the table, column, row and key version,
+length-prefixed so that ``("a", "bc")`` and ``("ab", "c")`` differ. A ciphertext copied to
+another row or column therefore fails to decrypt, as does any flipped byte::
+
+    cipher = AesGcmFieldCipher(KeyRing.generate())
+    where = FieldContext("parties", "email", "p-42")
+    stored = cipher.encrypt("ada@example.org", where)
+    assert cipher.decrypt(stored, where) == "ada@example.org"
+
+Blind indexes (:meth:`AesGcmFieldCipher.blind_index`) allow equality look-ups on encrypted
+columns: a keyed HMAC of the value, bound to its table and column. They are exact-match only,
+so callers normalise first (e.g. ``email.strip().lower()``) and pass the normalised value both
+when writing and when searching.
+
+The ciphertext length reveals the plaintext length; pad before encrypting where that matters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import re
+import struct
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from crmledger.security.keyring import KeyRing
+from crmledger.services.errors import DecryptionError
+from crmledger.services.ports import FieldContext
+
+NONCE_BYTES = 12
+TAG_BYTES = 16
+INDEX_HEX_CHARS = 32
+_STORED = re.compile(r"v([1-9][0-9]{0,8}):([A-Za-z0-9_-]+={0,2})")
+_FIELD_DOMAIN = b"crmledger/field/1"
+_INDEX_DOMAIN = b"crmledger/blind-index/1"
+
+
+def _framed(domain: bytes, *parts: str) -> bytes:
+    """``domain`` then each part as a 4-byte big-endian length and its UTF-8 bytes."""
+    out = bytearray(domain)
+    for part in parts:
+        raw = part.encode("utf-8")
+        out += struct.pack(">I", len(raw)) + raw
+    return bytes(out)
+
+
+def _associated_data(context: FieldContext, version: int) -> bytes:
+    return _framed(_FIELD_DOMAIN, context.table, context.column, context.row, str(version))
+
+
+def _where(context: FieldContext) -> str:
+    return f"{context.table}.{context.column} row {context.row}"
+
+
+def _parse(stored: str) -> tuple[int, bytes] | None:
+    """``(version, nonce + ciphertext + tag)``, or ``None`` when ``stored`` is malformed."""
+    match = _STORED.fullmatch(stored)
+    if match is None:
+        return None
+    try:
+        blob = base64.urlsafe_b64decode(match.group(2))
+    except (ValueError, binascii.Error):
+        return None
+    # Only the canonical encoding is accepted, so no two texts carry the same bytes.
+    if base64.urlsafe_b64encode(blob) != match.group(2).encode("ascii"):
+        return None
+    if len(blob) < NONCE_BYTES + TAG_BYTES:
+        return None
+    return int(match.group(1)), blob
+
+
+class AesGcmFieldCipher:
+    """``FieldCipher`` over a live :class:`KeyRing`: after ``rotate`` new values use the new
+    key, and old values decrypt as long as their version stays in the ring."""
+
+    def __init__(self, ring: KeyRing) -> None:
+        self._ring = ring
+
+    def encrypt(self, plaintext: str, context: FieldContext) -> str:
+        """Encrypt ``plaintext`` for the field and row named by ``context``."""
+        version, key = self._ring.current_key()
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(key).encrypt(
+            nonce, plaintext.encode("utf-8"), _associated_data(context, version)
+        )
+        return f"v{version}:{base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
+
+    def decrypt(self, stored: str, context: FieldContext) -> str:
+        """The plaintext of ``stored``; :class:`DecryptionError` if it is malformed, tampered
+        with, belongs to another field or row, or its key version was retired."""
+        parsed = _parse(stored)
+        if parsed is None:
+            raise DecryptionError(f"{_where(context)}: not an encrypted value")
+        version, blob = parsed
+        key = self._ring.key(version)
+        if key is None:
+            raise DecryptionError(
+                f"{_where(context)}: key version {version} is not in the key ring"
+            )
+        nonce, sealed = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
+        try:
+            plain = AESGCM(key).decrypt(nonce, sealed, _associated_data(context, version))
+        except InvalidTag:
+            raise DecryptionError(
+                f"{_where(context)}: value does not authenticate "
+                "(tampered with, or copied from another field or row)"
+            ) from None
+        return plain.decode("utf-8")
+
+    def key_version(self, stored: str) -> int:
+        """The key version ``stored`` was encrypted with (for re-encryption sweeps)."""
+        parsed = _parse(stored)
+        if parsed is None:
+            raise DecryptionError("not an encrypted value")
+        return parsed[0]
+
+    def current_version(self) -> int:
+        """The version new values are encrypted with."""
+        return self._ring.current
+
+    def blind_index(self, value: str, table: str, column: str) -> str:
+        """A deterministic keyed index of ``value`` in ``table.column`` (32 hex chars).
+
+        Normalise ``value`` first; the same value in another column gets another index, so
+        indexes cannot be joined across columns.
+        """
+        message = _framed(_INDEX_DOMAIN, table, column, value)
+        digest = hmac.new(self._ring.index_key, message, hashlib.sha256).hexdigest()
+        return digest[:INDEX_HEX_CHARS]

@@ -1,0 +1,73 @@
+"""Who is acting, and the audit trail every write leaves in its own transaction.
+
+A service bound to an :class:`Actor` checks the actor's permissions before it reads or
+writes, and records each write with :func:`record` inside the unit of work that makes the
+write, so a change and its audit record commit together or not at all::
+
+    with uow:
+        ...  # the change
+        record(uow, actor, clock.now(), "account.close", "account", name, before, after)
+        uow.commit()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from crmledger.core.access import LOCAL_OPERATOR, Principal
+from crmledger.core.audit_log import AuditRecord, audit_hash, diff
+from crmledger.services.ports import StoredAudit, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A principal and the request it acts in (``request_id`` ties audit records to logs)."""
+
+    principal: Principal
+    request_id: str = "-"
+
+    @property
+    def audit_id(self) -> str:
+        """The pseudonymous id the audit log keeps (never an email)."""
+        p = self.principal
+        if p.user_id is None:
+            return "operator"
+        return f"user:{p.user_id}" + (f"/token:{p.token_id}" if p.token_id else "")
+
+    def require(self, resource: str, action: str) -> None:
+        """Raise unless the principal's role allows ``action`` on ``resource``."""
+        self.principal.require(resource, action)
+
+
+#: The CLI's actor: the operator at the machine, with the admin role.
+OPERATOR = Actor(LOCAL_OPERATOR, "cli")
+
+
+def record(
+    uow: UnitOfWork,
+    actor: Actor,
+    at: datetime,
+    action: str,
+    resource: str,
+    resource_id: object,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    """Append one audit record (personal fields redacted) in ``uow``'s transaction."""
+    seq, previous = uow.audit.head()
+    entry = AuditRecord(
+        seq=seq + 1,
+        at=at,
+        actor=actor.audit_id,
+        role=actor.principal.role.value,
+        via=actor.principal.via,
+        request_id=actor.request_id,
+        action=action,
+        resource=resource,
+        resource_id=str(resource_id),
+        changes=diff(before, after),
+    )
+    uow.audit.append([StoredAudit(entry, previous, audit_hash(entry, previous))])
