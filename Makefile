@@ -7,8 +7,11 @@ DEMO_DB ?= sqlite:///demo.db
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 BENCH_SIZES ?= 10000,100000
+DEMO_EMAIL    ?= admin@example.com
+DEMO_PASSWORD ?= crmledger-demo
+FUZZ_EXAMPLES ?= 1000
 
-.PHONY: demo test lint typecheck contracts unit bench env clean
+.PHONY: demo test lint typecheck contracts unit bench fuzz env clean
 
 $(BIN)/crmledger: pyproject.toml uv.lock
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
@@ -19,12 +22,14 @@ $(BIN)/crmledger: pyproject.toml uv.lock
 env: $(BIN)/crmledger
 
 demo: env
-	rm -f demo.db demo.db-wal demo.db-shm
-	$(BIN)/crmledger --db $(DEMO_DB) init --chart default --base-currency EUR
+	rm -f demo.db demo.db-wal demo.db-shm demo.db.keys
+	CRMLEDGER_ADMIN_EMAIL=$(DEMO_EMAIL) CRMLEDGER_ADMIN_PASSWORD=$(DEMO_PASSWORD) \
+		$(BIN)/crmledger --db $(DEMO_DB) init --chart default --base-currency EUR
 	$(BIN)/crmledger --db $(DEMO_DB) demo
 	$(BIN)/crmledger --db $(DEMO_DB) report trial-balance
 	$(BIN)/crmledger --db $(DEMO_DB) audit verify
-	@echo "Serving on http://$(HOST):$(PORT)/api/v1/status  (Ctrl-C to stop)"
+	@echo "Web UI on http://$(HOST):$(PORT)/ and API on http://$(HOST):$(PORT)/api/v1/docs"
+	@echo "Log in as $(DEMO_EMAIL) with password $(DEMO_PASSWORD)  (Ctrl-C to stop)"
 	$(BIN)/crmledger --db $(DEMO_DB) serve --host $(HOST) --port $(PORT)
 
 lint: env
@@ -46,5 +51,8 @@ bench: env
 	$(PY) -m benchmarks.sqlite_floor --entries 100000
 	$(PY) -m benchmarks.run --sizes $(BENCH_SIZES)
 
+fuzz: env
+	CRMLEDGER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly tests/api/test_schemathesis.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo.db* bench-data
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo.db* bench-data build

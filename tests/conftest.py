@@ -20,6 +20,10 @@ from sqlalchemy.engine import make_url
 from crmledger.bootstrap import App, build, migrate
 from crmledger.config import Settings
 from crmledger.core.chart import chart
+from crmledger.security import Argon2PasswordHasher
+
+#: Argon2id with the smallest parameters: tests create many users.
+FAST_HASHER = Argon2PasswordHasher.fast_for_tests()
 
 POSTGRES_URL = os.environ.get("CRMLEDGER_TEST_POSTGRES_URL", "")
 
@@ -69,16 +73,31 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from _postgres_schema_url()
 
 
+@pytest.fixture(autouse=True)
+def _private_keyring(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Books opened through the environment (the CLI, the server factory) keep their key
+    ring in a temporary folder, never in the working tree."""
+    folder = tmp_path_factory.mktemp("keys")
+    monkeypatch.setenv("CRMLEDGER_KEYRING", str(folder / "book.keys"))
+    for name in ("CRMLEDGER_MASTER_KEY", "CRMLEDGER_ADMIN_EMAIL", "CRMLEDGER_ADMIN_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     """The clock the app under test uses."""
     return FixedClock()
 
 
+def settings_for(db_url: str, folder: Path) -> Settings:
+    """Settings for a test book whose key ring lives in ``folder``."""
+    return Settings(database_url=db_url, keyring_path=folder / "book.keys")
+
+
 @pytest.fixture
-def app(db_url: str, clock: FixedClock) -> Iterator[App]:
+def app(db_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[App]:
     """A migrated book with the default chart and EUR as base currency."""
-    application = build(Settings(database_url=db_url), clock)
+    application = build(settings_for(db_url, tmp_path), clock, FAST_HASHER)
     migrate(application)
     application.ledger.init_book(chart("default"), "EUR")
     yield application

@@ -219,7 +219,7 @@ def build(
         exports=ExportService(uow),
         access=AccessService(uow, clock, keys, hasher or Argon2PasswordHasher()),
         keys=KeyService(uow, clock, keys, keys),
-        idempotency=IdempotencyService(uow, clock),
+        idempotency=IdempotencyService(uow, clock, keys),
         keyring=keys,
     )
 

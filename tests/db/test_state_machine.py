@@ -8,6 +8,7 @@ are gapless per journal and year, and the hash chain verifies.
 from __future__ import annotations
 
 import io
+import tempfile
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -98,7 +99,8 @@ class Book(RuleBasedStateMachine):
     @initialize()
     def open_book(self) -> None:
         self.clock = FixedClock()
-        self.app: App = build(Settings(database_url=self.url), self.clock)
+        keys = Path(tempfile.mkdtemp()) / "book.keys"
+        self.app: App = build(Settings(database_url=self.url, keyring_path=keys), self.clock)
         migrate(self.app)
         self.app.ledger.init_book(chart("default"), "EUR")
         self.posted: list[int] = []

@@ -1,47 +1,84 @@
-"""The ASGI application. For now: health and book status under ``/api/v1``."""
+"""The REST API under ``/api/v1``: one router per resource over the services.
+
+Every operation but ``health`` and ``login`` needs ``Authorization: Bearer <token>``; the
+services check the caller's role, so the API needs no permission logic of its own::
+
+    api = create_api(build(Settings.load()))   # mounted at /api/v1 by crmledger.server
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import text
 
 from crmledger import __version__
-from crmledger.bootstrap import App, build
-from crmledger.config import Settings
+from crmledger.api import problems
+from crmledger.api.deps import Services
+from crmledger.api.middleware import BodyLimit, Idempotency
+from crmledger.api.problems import requires, responses
+from crmledger.api.routes import access, accounts, journal, reports
+from crmledger.api.schemas import HealthPublic, StatusPublic
+from crmledger.bootstrap import App
+
+DESCRIPTION = """\
+The book's REST API. Conventions:
+
+- errors are `application/problem+json` (RFC 9457) with a stable `type` and an `errors` list;
+- lists take `limit` (at most 500) and `cursor`, and answer `next_cursor`;
+- creates accept `Idempotency-Key`: the first response is replayed byte for byte;
+- updates need `If-Match` with the resource's `ETag`;
+- money is a decimal string, never a JSON number.
+"""
 
 
-def create_app(app: App) -> FastAPI:
-    """Build the FastAPI app around the services of one book."""
-    api = FastAPI(title="crmledger", version=__version__, openapi_url="/api/v1/openapi.json")
+def create_api(book: App) -> FastAPI:
+    """The API application for one book (mount it at ``/api/v1``)."""
+    api = FastAPI(
+        title="crmledger",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    api.state.book = book
+    problems.install(api)
 
-    @api.get("/api/v1/health", operation_id="health")
-    def health() -> dict[str, Any]:
-        with app.engine.connect() as conn:
+    @api.get(
+        "/health",
+        operation_id="health",
+        response_model=HealthPublic,
+        tags=["system"],
+        openapi_extra=requires("none"),
+    )
+    def health() -> HealthPublic:
+        """Liveness: the database answers. Needs no authentication."""
+        with book.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__}
+        return HealthPublic(status="ok", version=__version__)
 
-    @api.get("/api/v1/status", operation_id="status")
-    def status() -> dict[str, Any]:
-        info = app.ledger.info()
-        tb = app.reports.trial_balance()
-        return {
-            "database": app.engine.url.render_as_string(hide_password=True),
-            "base_currency": info.base_currency,
-            "lock_date": info.lock_date,
-            "accounts": info.accounts,
-            "commodities": info.commodities,
-            "balanced": not tb.residuals(),
-        }
+    @api.get(
+        "/status",
+        operation_id="status",
+        openapi_extra=requires("accounts:read"),
+        response_model=StatusPublic,
+        responses=responses(401, 403),
+        tags=["system"],
+    )
+    def status(services: Services) -> StatusPublic:
+        """The book's base currency, lock date and size."""
+        services.ledger.accounts_with_versions()  # the chart must be readable by the caller
+        info = services.ledger.info()
+        return StatusPublic(
+            base_currency=info.base_currency,
+            lock_date=info.lock_date,
+            accounts=info.accounts,
+            commodities=info.commodities,
+        )
 
-    @api.get("/", include_in_schema=False)
-    def root() -> dict[str, str]:
-        return {"name": "crmledger", "api": "/api/v1", "docs": "/docs"}
-
+    for module in (accounts, journal, reports, access):
+        api.include_router(module.router)
+    problems.document(api)
+    api.add_middleware(Idempotency, book=lambda: book)
+    api.add_middleware(BodyLimit)
     return api
-
-
-def create_app_from_env() -> FastAPI:
-    """Factory for ``uvicorn``: the book named by ``CRMLEDGER_DATABASE_URL``."""
-    return create_app(build(Settings.load()))

@@ -9,16 +9,15 @@ from typing import Annotated
 import typer
 
 from crmledger.bootstrap import migrate
-from crmledger.cli.render import OutputFormat, console, emit
+from crmledger.cli.render import FormatOption, OutputFormat, console, emit
 from crmledger.cli.state import state
+from crmledger.cli.users import first_admin
 from crmledger.core.accounts import Account
 from crmledger.core.chart import CHARTS, chart
 from crmledger.core.money import Commodity
 
 account_app = typer.Typer(help="Open, close and list accounts.", no_args_is_help=True)
 commodity_app = typer.Typer(help="Declare and list commodities.", no_args_is_help=True)
-
-FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
 def init(
@@ -32,14 +31,19 @@ def init(
     """Create or upgrade the database schema and set up the book with a chart of accounts.
 
     Safe to run again: migrations that already ran are skipped and existing accounts kept.
+    Creates the key ring for personal data and the first admin (from
+    CRMLEDGER_ADMIN_EMAIL / CRMLEDGER_ADMIN_PASSWORD, or asked for at a terminal).
     """
-    migrate(state.app)
+    keyring = migrate(state.app)
+    if keyring is not None:
+        console.print(f"Key ring created at [bold]{keyring}[/bold] (readable by you only).")
     currency = base_currency or os.environ.get("CRMLEDGER_BASE_CURRENCY", "EUR")
     info = state.app.ledger.init_book(chart(chart_name), currency)
     console.print(
         f"Book ready at [bold]{state.settings.database_url}[/bold]: base currency "
         f"{info.base_currency}, {info.accounts} accounts."
     )
+    first_admin()
 
 
 @account_app.command("add")

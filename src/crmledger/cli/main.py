@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from crmledger.cli import accounts, demo, entries, imports, reports
+from crmledger.cli import accounts, demo, entries, imports, reports, users
 from crmledger.cli.render import errors
 from crmledger.cli.state import state
 from crmledger.config import Settings
@@ -33,6 +33,9 @@ app.add_typer(entries.period_app, name="period")
 app.add_typer(imports.import_app, name="import")
 app.add_typer(reports.report_app, name="report")
 app.add_typer(reports.audit_app, name="audit")
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.token_app, name="token")
+app.add_typer(users.keys_app, name="keys")
 app.command("init")(accounts.init)
 app.command("export")(imports.export)
 app.command("serve")(reports.serve)

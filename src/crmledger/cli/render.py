@@ -8,8 +8,9 @@ import json
 from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -64,3 +65,6 @@ def emit(
     for row in rows:
         table.add_row(*("" if v is None else escape(str(_plain(v))) for v in row.values()))
     console.print(table)
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]

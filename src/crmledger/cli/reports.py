@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -142,10 +143,26 @@ def verify(fmt: FormatOption = OutputFormat.table) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="PEM certificate: serve HTTPS.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="PEM private key.")] = None,
 ) -> None:
-    """Run the HTTP server (health and status under /api/v1)."""
+    """Run the web UI (/) and the REST API (/api/v1), over TLS when given a certificate."""
     import uvicorn  # noqa: PLC0415  (only the server needs it; keeps other commands quick)
 
-    # Entry points do not import each other: uvicorn loads the API's factory by name.
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("--tls-cert and --tls-key go together")
+    # Entry points do not import each other: uvicorn loads the app's factory by name.
     os.environ["CRMLEDGER_DATABASE_URL"] = state.settings.database_url
-    uvicorn.run("crmledger.api.app:create_app_from_env", factory=True, host=host, port=port)
+    os.environ["CRMLEDGER_KEYRING"] = str(state.settings.keyring)
+    if tls_cert is not None:
+        os.environ["CRMLEDGER_TLS"] = "1"
+    uvicorn.run(
+        "crmledger.server:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+    )

@@ -157,8 +157,9 @@ class SqlIdempotencyStore:
             self._insert(idempotency_keys)
             .values(principal=principal, key=key, request_hash=request_hash, created_at=at)
             .on_conflict_do_nothing()
+            .returning(idempotency_keys.c.key)
         )
-        if self.conn.execute(statement).rowcount == 1:
+        if self.conn.execute(statement).first() is not None:
             return None
         row = self.conn.execute(
             select(idempotency_keys).where(

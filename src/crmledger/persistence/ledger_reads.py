@@ -10,7 +10,18 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Integer, and_, case, cast, extract, func, or_, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 
 from crmledger.core.accounts import Account
 from crmledger.core.entries import EntryState, JournalEntry, Posting
@@ -28,7 +39,7 @@ from crmledger.persistence.tables import (
     posting_conversions,
     postings,
 )
-from crmledger.services.ports import BalanceRow, LedgerPostingRow
+from crmledger.services.ports import BalanceRow, EntryQuery, LedgerPostingRow
 
 
 class LedgerReads:
@@ -70,6 +81,25 @@ class LedgerReads:
 
     def iter_entries(self) -> Iterator[JournalEntry]:
         return self._entries(journal_entries.c.state != EntryState.DRAFT.value, by_date=True)
+
+    def entries_page(self, query: EntryQuery) -> list[JournalEntry]:
+        """One page by keyset: ids first (an index walk), then those entries in full."""
+        e = journal_entries.c
+        keys = (e.date, e.id) if query.sort == "date" else (e.id,)
+        stmt = select(e.id)
+        conditions = _entry_filters(query, self.accounts())
+        if query.after is not None:
+            after = query.after if query.sort == "date" else query.after[1:]
+            row = tuple_(*keys)
+            conditions.append(row > tuple(after) if query.ascending else row < tuple(after))
+        if conditions:
+            stmt = stmt.where(and_(*conditions))
+        order = [k.asc() if query.ascending else k.desc() for k in keys]
+        ids = [r[0] for r in self.conn.execute(stmt.order_by(*order).limit(query.limit))]
+        if not ids:
+            return []
+        found = {entry.id: entry for entry in self._entries(e.id.in_(ids))}
+        return [found[i] for i in ids]
 
     def _entries(self, where: Any, by_date: bool = False) -> Iterator[JournalEntry]:
         scales = self.scales()
@@ -247,6 +277,28 @@ class LedgerReads:
             LedgerPostingRow(r[0], r[1], f"{r[2]}/{r[3]}/{r[4]}", r[5], r[6], r[7], int(r[8]))
             for r in self.conn.execute(stmt)
         ]
+
+
+def _entry_filters(query: EntryQuery, known: dict[str, tuple[int, Account]]) -> list[Any]:
+    e = journal_entries.c
+    conditions: list[Any] = []
+    if query.journal is not None:
+        conditions.append(e.journal == query.journal)
+    if query.state is not None:
+        conditions.append(e.state == query.state)
+    if query.date_from is not None:
+        conditions.append(e.date >= query.date_from)
+    if query.date_to is not None:
+        conditions.append(e.date <= query.date_to)
+    if query.account is not None:
+        ids = [
+            i
+            for n, (i, _) in known.items()
+            if n == query.account or n.startswith(query.account + ":")
+        ]
+        on_account = select(postings.c.entry_id).where(postings.c.account_id.in_(ids or [-1]))
+        conditions.append(e.id.in_(on_account))
+    return conditions
 
 
 def case_positive(column: Any) -> Any:

@@ -30,6 +30,7 @@ from crmledger.services.ports import (
     FieldCipher,
     FieldContext,
     PasswordHasher,
+    TokenRow,
     UnitOfWork,
     UnitOfWorkFactory,
     UserRow,
@@ -214,7 +215,9 @@ class AccessService:
 
     # -- signing in -----------------------------------------------------------------------
 
-    def login(self, email: str, password: str, address: str = "-") -> Principal:
+    def login(
+        self, email: str, password: str, address: str = "-", request_id: str | None = None
+    ) -> Principal:
         """Check a password. Unknown users, wrong passwords and disabled users all get the
         same :class:`AuthenticationError`; 10 failures a minute per account or per address
         lead to :class:`LoginThrottledError`."""
@@ -239,7 +242,8 @@ class AccessService:
                 changes["password_hash"] = self._hasher.hash(password)
             uow.access.update_user(row.id, None, **changes)
             principal = Principal(row.id, f"user:{row.id}", Role(row.role), via="session")
-            record(uow, Actor(principal, self.actor.request_id), now, "user.login", "user", row.id)
+            actor = Actor(principal, request_id or self.actor.request_id)
+            record(uow, actor, now, "user.login", "user", row.id)
             uow.commit()
         self.throttle.succeed([account_key])
         return principal
@@ -296,6 +300,27 @@ class AccessService:
             uow.commit()
         return IssuedToken(token_id, name.strip(), secret, expires)
 
+    def login_token(self, principal: Principal) -> IssuedToken:
+        """A bearer token for a principal that just signed in with its password (API
+        login); it lives as long as a web session."""
+        assert principal.user_id is not None
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = self._clock.now()
+        expires = now + SESSION_LIFETIME
+        with self._uow() as uow:
+            token_id = uow.access.add_token(
+                principal.user_id, "login", digest(secret), now, expires
+            )
+            uow.commit()
+        return IssuedToken(token_id, "login", secret, expires)
+
+    def token_list(self) -> list[tuple[TokenRow, str]]:
+        """Every token (never its secret) with its user's email."""
+        self.actor.require("tokens", "read")
+        with self._uow(readonly=True) as uow:
+            users = {row.id: row for row in uow.access.users()}
+            return [(t, self._email(users[t.user_id])) for t in uow.access.tokens(None)]
+
     def revoke_token(self, token_id: int) -> None:
         """Revoke a token; it stops working at once."""
         self.actor.require("tokens", "write")
@@ -320,6 +345,11 @@ class AccessService:
             if row is None or row.disabled:
                 raise AuthenticationError
         return Principal(row.id, f"user:{row.id}", Role(row.role), "token", token.id)
+
+    def bootstrap_needed(self) -> bool:
+        """Whether the book has no users yet."""
+        with self._uow(readonly=True) as uow:
+            return uow.access.count_users() == 0
 
     def bootstrap_admin(self, email: str, password: str) -> User | None:
         """Create the first admin if the book has no users yet (``crmledger init``)."""

@@ -4,7 +4,8 @@ and replayed byte for byte.
 A request first *claims* its key in a transaction of its own, so a concurrent retry sees
 the claim at once and is told to wait (409) rather than doing the work twice. The same key
 with a different body is a client error (422). A failed first attempt (a server error)
-releases the key so that the retry can run::
+releases the key so that the retry can run. Stored bodies are encrypted like personal
+fields: a response may carry an email or a new token's secret::
 
     outcome = keys.begin("user:7", "k-1", request_hash)
     if isinstance(outcome, Replay): return outcome.response
@@ -14,10 +15,17 @@ releases the key so that the retry can run::
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import timedelta
 
-from crmledger.services.ports import Clock, IdempotentResponse, UnitOfWorkFactory
+from crmledger.services.ports import (
+    Clock,
+    FieldCipher,
+    FieldContext,
+    IdempotentResponse,
+    UnitOfWorkFactory,
+)
 
 RETENTION = timedelta(hours=48)
 
@@ -52,8 +60,8 @@ Outcome = Proceed | Replay | InProgress | Mismatch
 class IdempotencyService:
     """Claim, finish and release idempotency keys."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow, self._clock = uow, clock
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, cipher: FieldCipher) -> None:
+        self._uow, self._clock, self._cipher = uow, clock, cipher
 
     def begin(self, principal: str, key: str, request_hash: str) -> Outcome:
         """Claim ``key`` for this request or say what is stored under it."""
@@ -65,12 +73,18 @@ class IdempotencyService:
                 uow.idempotency.release(principal, key)
                 stored = uow.idempotency.claim(principal, key, request_hash, now)
             uow.commit()
-        return _outcome(stored, request_hash)
+        outcome = _outcome(stored, request_hash)
+        if isinstance(outcome, Replay):
+            sealed = outcome.body.decode("ascii")
+            body = self._cipher.decrypt(sealed, _context(principal, key))
+            outcome = Replay(outcome.status, outcome.content_type, base64.b64decode(body))
+        return outcome
 
     def finish(self, principal: str, key: str, status: int, content_type: str, body: bytes) -> None:
         """Keep the response of the claimed request."""
+        sealed = self._cipher.encrypt(base64.b64encode(body).decode(), _context(principal, key))
         with self._uow() as uow:
-            uow.idempotency.complete(principal, key, status, content_type, body)
+            uow.idempotency.complete(principal, key, status, content_type, sealed.encode("ascii"))
             uow.commit()
 
     def release(self, principal: str, key: str) -> None:
@@ -85,6 +99,10 @@ class IdempotencyService:
             removed = uow.idempotency.purge(self._clock.now() - RETENTION)
             uow.commit()
         return removed
+
+
+def _context(principal: str, key: str) -> FieldContext:
+    return FieldContext("idempotency_keys", "body", f"{principal}\x00{key}")
 
 
 def _outcome(stored: IdempotentResponse | None, request_hash: str) -> Outcome:

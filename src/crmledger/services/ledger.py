@@ -30,7 +30,13 @@ from crmledger.core.errors import (
 from crmledger.core.money import Commodity
 from crmledger.core.rules import check_draft, check_not_locked
 from crmledger.services.errors import NotFoundError, VersionConflictError
-from crmledger.services.ports import Clock, LedgerStore, UnitOfWork, UnitOfWorkFactory
+from crmledger.services.ports import (
+    Clock,
+    EntryQuery,
+    LedgerStore,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from crmledger.services.posting import PostedRef, post_batch
 from crmledger.services.trail import OPERATOR, Actor, record
 
@@ -148,7 +154,7 @@ class LedgerService:
                 )
             before = store.accounts()[name][1]
             store.close_account(name, on)
-            after = {"close_date": on.isoformat()}
+            after = _account(before) | {"close_date": on.isoformat()}
             self._record(
                 uow, "account.close", "account", name, before=_account(before), after=after
             )
@@ -232,6 +238,12 @@ class LedgerService:
             uow.ledger.delete_draft(draft_id)
             self._record(uow, "journal.draft.delete", "journal-entry", draft_id)
             uow.commit()
+
+    def entries(self, query: EntryQuery) -> list[JournalEntry]:
+        """A page of entries (drafts included unless filtered by state)."""
+        self.actor.require("journal", "read")
+        with self._uow(readonly=True) as uow:
+            return uow.ledger.entries_page(query)
 
     def get(self, entry_id: int) -> JournalEntry:
         """One entry with its postings."""

@@ -60,6 +60,22 @@ class LedgerPostingRow:
 BalanceKey = tuple[int, str, int]  # account id, commodity, period (yyyymm)
 
 
+@dataclass(frozen=True, slots=True)
+class EntryQuery:
+    """A page of entries: filters, the sort key (``id`` or ``date``, descending unless
+    ``ascending``) and the keyset to continue after (``(date, id)`` of the last row)."""
+
+    limit: int = 100
+    after: tuple[date, int] | None = None
+    sort: str = "id"
+    ascending: bool = False
+    journal: str | None = None
+    state: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    account: str | None = None
+
+
 class LedgerStore(Protocol):
     """Reads and writes of the ledger inside one transaction."""
 
@@ -109,6 +125,7 @@ class LedgerStore(Protocol):
     def recompute_balances(self) -> list[BalanceRow]: ...
     def stored_balance_rows(self) -> list[BalanceRow]: ...
     def iter_entries(self) -> Iterator[JournalEntry]: ...
+    def entries_page(self, query: EntryQuery) -> list[JournalEntry]: ...
     def add_assertions(self, rows: Sequence[tuple[int, date, str, int, int | None]]) -> None:
         """Store ``(account id, date, commodity, amount minor, import id)`` assertions."""
 

@@ -1,0 +1,155 @@
+"""``/accounts``: the chart of accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from crmledger.api.deps import Services
+from crmledger.api.problems import requires, responses
+from crmledger.api.routes.common import (
+    Cursor,
+    IdempotencyKey,
+    IfMatch,
+    Limit,
+    etag,
+    if_match_version,
+)
+from crmledger.api.schemas import (
+    ACCOUNT_NAME,
+    AccountCreate,
+    AccountPublic,
+    AccountUpdate,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
+from crmledger.core.accounts import Account, AccountType
+from crmledger.services.errors import InvalidInputError, NotFoundError
+
+router = APIRouter(prefix="/accounts", tags=["accounts"])
+AccountPath = Annotated[str, Path(pattern=ACCOUNT_NAME, max_length=400)]
+
+
+def public(account: Account, version: int) -> AccountPublic:
+    """The API view of an account."""
+    return AccountPublic(
+        name=account.name,
+        type=account.type.value,
+        code=account.code,
+        commodities=list(account.commodities),
+        open_date=account.open_date,
+        close_date=account.close_date,
+        description=account.description,
+        version=version,
+    )
+
+
+@router.get(
+    "",
+    operation_id="listAccounts",
+    openapi_extra=requires("accounts:read"),
+    response_model=Page[AccountPublic],
+    responses=responses(401, 403, 422),
+)
+def list_accounts(
+    services: Services,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    type: Annotated[AccountType | None, Query(description="Only accounts of this type.")] = None,
+    sort: Annotated[str, Query(pattern="^-?(name|code)$")] = "name",
+) -> Page[AccountPublic]:
+    """The chart of accounts, by name or code."""
+    found = [
+        (a, v)
+        for a, v in services.ledger.accounts_with_versions()
+        if type is None or a.type is type
+    ]
+    field = sort.lstrip("-")
+    found.sort(
+        key=lambda av: (getattr(av[0], field) or "", av[0].name), reverse=sort.startswith("-")
+    )
+    start = 0
+    if cursor is not None:
+        key = decode_cursor(cursor)
+        if not key or not isinstance(key[0], int) or key[0] < 0:
+            raise InvalidInputError("cursor", "not a cursor of this list")
+        start = key[0]
+    page = found[start : start + limit]
+    more = start + limit < len(found)
+    return Page(
+        items=[public(a, v) for a, v in page],
+        next_cursor=encode_cursor([start + limit]) if more else None,
+    )
+
+
+@router.post(
+    "",
+    operation_id="createAccount",
+    openapi_extra=requires("accounts:write"),
+    status_code=201,
+    response_model=AccountPublic,
+    responses=responses(401, 403, 409, 422),
+)
+def create_account(
+    body: AccountCreate,
+    services: Services,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> AccountPublic:
+    """Open an account."""
+    del idempotency_key  # handled by the idempotency middleware
+    account = Account(
+        body.name,
+        code=body.code,
+        commodities=tuple(body.commodities),
+        open_date=body.open_date,
+        description=body.description,
+    )
+    services.ledger.add_account(account)
+    response.headers["ETag"] = etag(1)
+    response.headers["Location"] = f"/api/v1/accounts/{account.name}"
+    return public(account, 1)
+
+
+def _find(services: Services, name: str) -> tuple[Account, int]:
+    for account, version in services.ledger.accounts_with_versions():
+        if account.name == name:
+            return account, version
+    raise NotFoundError(f"no account {name}")
+
+
+@router.get(
+    "/{name}",
+    operation_id="getAccount",
+    openapi_extra=requires("accounts:read"),
+    response_model=AccountPublic,
+    responses=responses(401, 403, 404, 422),
+)
+def get_account(name: AccountPath, services: Services, response: Response) -> AccountPublic:
+    """One account; its ``ETag`` is what an update must send in ``If-Match``."""
+    account, version = _find(services, name)
+    response.headers["ETag"] = etag(version)
+    return public(account, version)
+
+
+@router.patch(
+    "/{name}",
+    operation_id="updateAccount",
+    openapi_extra=requires("accounts:write"),
+    response_model=AccountPublic,
+    responses=responses(401, 403, 404, 412, 422, 428),
+)
+def update_account(
+    name: AccountPath,
+    body: AccountUpdate,
+    services: Services,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AccountPublic:
+    """Close an account as of a date (no postings after it may exist)."""
+    services.ledger.close_account(name, body.close_date, if_version=if_match_version(if_match))
+    account, version = _find(services, name)
+    response.headers["ETag"] = etag(version)
+    return public(account, version)

@@ -1,0 +1,47 @@
+"""Helpers the routers share: headers for creates and updates, ETags, page sizes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Header, HTTPException, Query
+
+from crmledger.services.errors import InvalidInputError
+
+MAX_LIMIT = 500
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (at most 500).")]
+Cursor = Annotated[
+    str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Makes the create safe to retry: the first response is replayed.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=64,
+        description="The `ETag` of the version read (required: 428 without it).",
+    ),
+]
+
+
+def etag(version: int) -> str:
+    """The ``ETag`` of a resource version."""
+    return f'"{version}"'
+
+
+def if_match_version(value: str | None) -> int:
+    """The version an ``If-Match`` header names (``"3"`` or ``W/"3"``); 428 without one."""
+    if value is None:
+        raise HTTPException(428, "send If-Match with the ETag of the version you read")
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidInputError("If-Match", f"{value!r} is not an ETag of this resource")
+    return int(text)

@@ -1,0 +1,37 @@
+"""The web UI: server-rendered pages (Jinja2) with htmx where it helps, thin over services.
+
+Pages call the book's services acting for the signed-in user, never the REST API; every
+page also works without script, and nothing inline runs (the CSP forbids it)::
+
+    root = FastAPI()
+    install_web(root, book, secure=True)   # pages at /, assets at /static
+
+Modules: :mod:`.session` (cookie, CSRF, who is signed in), :mod:`.render` (templates,
+flash messages), :mod:`.errors` (login redirect, 403 and 404 pages), and one module of
+routes per area: :mod:`.pages_auth`, :mod:`.pages_ledger`, :mod:`.entry_form`,
+:mod:`.pages_reports`, :mod:`.pages_admin`.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from crmledger.bootstrap import App
+from crmledger.web import entry_form, pages_admin, pages_auth, pages_ledger, pages_reports
+from crmledger.web.errors import install_handlers
+from crmledger.web.render import STATIC_DIR, STATIC_URL
+from crmledger.web.session import WebState
+
+__all__ = ["install_web"]
+
+
+def install_web(root: FastAPI, book: App, *, secure: bool) -> None:
+    """Add the web UI's routes, error pages and static files to ``root``."""
+    root.state.web = WebState(book=book, secure=secure, flash_key=secrets.token_bytes(32))
+    for module in (pages_auth, entry_form, pages_ledger, pages_reports, pages_admin):
+        root.include_router(module.router, include_in_schema=False)
+    root.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
+    install_handlers(root)
