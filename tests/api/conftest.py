@@ -10,10 +10,7 @@ from fastapi.testclient import TestClient
 
 from crmledger.bootstrap import App
 from crmledger.core.access import Role
-from fastapi import FastAPI
-from crmledger.api.app import create_api
-def create_app(book):
-    r = FastAPI(); r.mount('/api/v1', create_api(book)); return r
+from crmledger.server import create_app
 
 PASSWORD = "correct horse battery"
 

@@ -3,12 +3,17 @@ concurrency or a real client."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -37,3 +42,34 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def serving_process(database_url: str, keyring: str) -> Iterator[str]:
+    """``crmledger serve`` in a child process (its own interpreter, so the server does not
+    share a GIL with the test's clients); yields its base URL."""
+    port = free_port()
+    env = dict(os.environ) | {"CRMLEDGER_KEYRING": keyring}
+    crmledger = Path(sys.executable).parent / "crmledger"
+    process = subprocess.Popen(
+        [str(crmledger), "--db", database_url, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {process.stderr.read()!r}")  # type: ignore[union-attr]
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -86,11 +86,16 @@ def test_lists_page_with_cursors_and_cap_the_page_size(api: Api) -> None:
     too_many = api.client.get("/api/v1/journal-entries?limit=501", headers=api.auth())
     assert too_many.status_code == 422
     assert too_many.json()["errors"][0]["field"] == "query.limit"
-    assert api.client.get("/api/v1/journal-entries?sort=narration", headers=api.auth()).status_code == 422
-    assert api.client.get("/api/v1/journal-entries?cursor=zz", headers=api.auth()).status_code == 422
+    assert (
+        api.client.get("/api/v1/journal-entries?sort=narration", headers=api.auth()).status_code
+        == 422
+    )
+    assert (
+        api.client.get("/api/v1/journal-entries?cursor=zz", headers=api.auth()).status_code == 422
+    )
 
 
-def _sale(n: int):  # noqa: ANN202
+def _sale(n: int):
     from tests.helpers import sale
 
     return sale(f"2026-01-{n + 1:02d}", f"{n + 1}")
@@ -103,12 +108,17 @@ def test_a_retried_create_replays_the_first_response_byte_for_byte(api: Api) -> 
     assert first.status_code == second.status_code == 201
     assert second.content == first.content
     assert second.headers["idempotent-replayed"] == "true"
-    different = api.client.post("/api/v1/journal-entries", json=entry_body("11.00"), headers=headers)
+    different = api.client.post(
+        "/api/v1/journal-entries", json=entry_body("11.00"), headers=headers
+    )
     assert different.status_code == 422
     assert different.json()["type"] == "urn:crmledger:problem:idempotency-mismatch"
     # Keys are per principal: another user's identical key is a new request.
     other = api.auth(Role.ACCOUNTANT) | {"Idempotency-Key": "order-17"}
-    assert api.client.post("/api/v1/journal-entries", json=entry_body(), headers=other).status_code == 201
+    assert (
+        api.client.post("/api/v1/journal-entries", json=entry_body(), headers=other).status_code
+        == 201
+    )
     listed = api.client.get("/api/v1/journal-entries", headers=api.auth()).json()["items"]
     assert len(listed) == 2
 
@@ -119,7 +129,10 @@ def test_a_refused_create_is_replayed_too_and_a_server_error_frees_the_key(api: 
     headers = api.auth() | {"Idempotency-Key": "bad-1"}
     first = api.client.post("/api/v1/journal-entries", json=body, headers=headers)
     assert first.status_code == 422
-    assert api.client.post("/api/v1/journal-entries", json=body, headers=headers).content == first.content
+    assert (
+        api.client.post("/api/v1/journal-entries", json=body, headers=headers).content
+        == first.content
+    )
 
 
 def test_updates_need_the_current_etag(api: Api) -> None:
@@ -136,7 +149,9 @@ def test_updates_need_the_current_etag(api: Api) -> None:
     assert done.status_code == 200
     assert done.json()["close_date"] == "2027-12-31"
     assert done.headers["etag"] == '"2"'
-    again = api.client.patch(url, json=body, headers=api.auth() | {"If-Match": read.headers["etag"]})
+    again = api.client.patch(
+        url, json=body, headers=api.auth() | {"If-Match": read.headers["etag"]}
+    )
     assert again.status_code == 412
 
 
@@ -168,7 +183,10 @@ def test_login_answers_the_same_for_unknown_users_and_throttles_guessing(api: Ap
     good = api.client.post(url, json={"email": "admin@example.com", "password": PASSWORD})
     assert good.status_code == 200
     token = good.json()["token"]
-    assert api.client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        api.client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
     for _ in range(9):
         api.client.post(url, json={"email": "admin@example.com", "password": "x"})
     throttled = api.client.post(url, json={"email": "admin@example.com", "password": PASSWORD})

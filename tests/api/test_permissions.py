@@ -40,7 +40,7 @@ def _path(api: Api, template: str) -> str:
     return "/api/v1" + template
 
 
-def _sale():  # noqa: ANN202
+def _sale():
     from tests.helpers import sale
 
     return sale("2026-02-01", "5")
@@ -55,11 +55,15 @@ def _operations(api: Api) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def _call(api: Api, method: str, path: str, operation: dict[str, Any], headers: dict[str, str]):  # noqa: ANN202
+def _call(api: Api, method: str, path: str, operation: dict[str, Any], headers: dict[str, str]):
     params = {"account": "Assets:Cash"} if operation["operationId"] == "accountLedger" else None
     headers = headers | {"If-Match": '"999"'} if method == "PATCH" else headers
     return api.client.request(
-        method, _path(api, path), json=_body(operation["operationId"]), params=params, headers=headers
+        method,
+        _path(api, path),
+        json=_body(operation["operationId"]),
+        params=params,
+        headers=headers,
     )
 
 

@@ -41,3 +41,31 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path, monkeypatch: pytest.Mon
     assert "Saved draft 5" in "".join(outputs)
     assert "already imported" in "".join(outputs)
     assert "OK:" in "".join(outputs)
+
+
+def test_the_readme_users_section_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CRMLEDGER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CRMLEDGER_KEYRING", raising=False)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Users, tokens and the server", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None
+    runner = CliRunner()
+    outputs = []
+    for line in block.group(1).splitlines():
+        words = shlex.split(line, comments=True)
+        env = {}
+        while "=" in words[0]:
+            name, _, value = words.pop(0).partition("=")
+            env[name] = value
+        assert words[0] == "crmledger"
+        result = runner.invoke(cli, words[1:], env=env, input="a-long-password\n" * 2)
+        assert result.exit_code == 0, (words, result.output)
+        outputs.append(result.output)
+    text = "".join(outputs)
+    assert "First admin admin@example.com created" in text
+    assert "Key 2 is current" in text
+    assert (tmp_path / "crmledger.db.keys").stat().st_mode & 0o077 == 0

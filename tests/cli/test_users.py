@@ -31,7 +31,16 @@ def book(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_users_are_added_listed_and_disabled(book: str) -> None:
     result = runner.invoke(
         cli,
-        ["--db", book, "user", "add", "ann@example.com", "--role", "accountant", "--password-stdin"],
+        [
+            "--db",
+            book,
+            "user",
+            "add",
+            "ann@example.com",
+            "--role",
+            "accountant",
+            "--password-stdin",
+        ],
         input=PASSWORD + "\n",
     )
     assert result.exit_code == 0, result.output

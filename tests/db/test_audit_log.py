@@ -86,7 +86,10 @@ def test_roles_without_the_audit_permission_cannot_read_it(logged: App) -> None:
 
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE audit_log SET action = 'nothing' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 8"],
+    [
+        "UPDATE audit_log SET action = 'nothing' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE seq = 8",
+    ],
 )
 def test_the_database_refuses_to_change_the_log(logged: App, statement: str) -> None:
     with pytest.raises(DBAPIError, match="append-only"), logged.engine.begin() as conn:
@@ -99,7 +102,10 @@ def test_the_database_refuses_to_change_the_log(logged: App, statement: str) -> 
     [
         ("UPDATE audit_log SET actor = 'user:2' WHERE seq = 4", "audit-log #4"),
         ("UPDATE audit_log SET changes = '{}' WHERE seq = 6", "audit-log #6"),
-        ("UPDATE audit_log SET at = at WHERE seq = 3; DELETE FROM audit_log WHERE seq = 3", "audit-log #4"),
+        (
+            "UPDATE audit_log SET at = at WHERE seq = 3; DELETE FROM audit_log WHERE seq = 3",
+            "audit-log #4",
+        ),
         ("DELETE FROM audit_log WHERE seq = 8", "audit-log #7"),
     ],
 )

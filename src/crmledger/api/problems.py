@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from crmledger.core.access import AuthenticationError, PermissionDeniedError
 from crmledger.core.errors import (
@@ -118,13 +119,20 @@ def from_domain(error: LedgerError) -> Response:
     return problem(kind.status, kind.slug, kind.title, str(error), _field_errors(error), headers)
 
 
+_IF_MATCH = ("header", "If-Match")
+
+
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body",)]
     return ".".join(parts) or "body"
 
 
 def from_validation(error: RequestValidationError) -> Response:
-    """The problem for a request that does not match its schema."""
+    """The problem for a request that does not match its schema; 428 for an update
+    without ``If-Match`` (RFC 6585)."""
+    if any(e.get("type") == "missing" and e.get("loc") == _IF_MATCH for e in error.errors()):
+        detail = "send If-Match with the ETag of the version you read"
+        return problem(428, "precondition-required", "If-Match is required", detail)
     errors = [
         {"field": _location(e.get("loc", ())), "message": e.get("msg", ""), "code": e.get("type")}
         for e in error.errors()
@@ -151,11 +159,26 @@ def install(api: FastAPI) -> None:
         slug = {404: "not-found", 405: "method-not-allowed", 428: "precondition-required"}.get(
             code, "http"
         )
-        return problem(code, slug, title, str(exc.detail), [], dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return problem(code, slug, title, str(exc.detail), [], headers)
 
     api.add_exception_handler(LedgerError, on_domain)
     api.add_exception_handler(RequestValidationError, on_validation)
     api.add_exception_handler(HTTPException, on_http)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path answers to (Starlette's 405 names only those of the
+    first route whose path matches)."""
+    methods = {
+        method
+        for route in request.app.router.routes
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE
+        for method in route.methods or ()
+    }
+    return ", ".join(sorted(methods))
 
 
 class FieldError(BaseModel):
@@ -177,7 +200,7 @@ class ProblemDetails(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "Bad request",
+    400: "Bad request (the body is not UTF-8 JSON)",
     401: "Not authenticated (no, unknown, revoked or expired token)",
     403: "The caller's role does not allow this",
     404: "Not found",
@@ -207,6 +230,18 @@ def requires(permission: str) -> dict[str, Any]:
     return {"x-permission": permission}
 
 
+def _describe(operation: dict[str, Any]) -> None:
+    if "requestBody" in operation:
+        operation["responses"] |= {"400": {}, "413": {}}
+    for code, response in operation.get("responses", {}).items():
+        if code.isdigit() and int(code) >= 400:
+            response["content"] = {PROBLEM_JSON: {"schema": {"$ref": _PROBLEM_REF}}}
+            response["description"] = _DESCRIPTIONS.get(int(code), "Error")
+
+
+_PROBLEM_REF = "#/components/schemas/ProblemDetails"
+
+
 def document(api: FastAPI) -> None:
     """Describe every error response as ``application/problem+json`` in the OpenAPI
     document (FastAPI would list ``application/json`` and its own validation schema)."""
@@ -216,15 +251,9 @@ def document(api: FastAPI) -> None:
         if api.openapi_schema is not None:
             return api.openapi_schema
         schema = original()
-        ref = {"$ref": "#/components/schemas/ProblemDetails"}
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                if "requestBody" in operation:
-                    operation["responses"]["413"] = {}
-                for code, response in operation.get("responses", {}).items():
-                    if code.isdigit() and int(code) >= 400:
-                        response["content"] = {PROBLEM_JSON: {"schema": ref}}
-                        response["description"] = _DESCRIPTIONS.get(int(code), "Error")
+                _describe(operation)
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)
         api.openapi_schema = schema

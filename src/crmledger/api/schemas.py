@@ -10,27 +10,56 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from crmledger.core.access import Role
 
 T = TypeVar("T")
 
-ACCOUNT_NAME = r"^(Assets|Liabilities|Equity|Income|Expenses)(:[^:\x00-\x1f\x7f]{1,100}){0,9}$"
+# Whitespace as ``str.isspace`` knows it, and the controls: spelled out, since ``\s`` means
+# another set in each regex dialect (Python, Rust for pydantic, ECMA-262 for JSON Schema).
+_SPACE = r"\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# A segment starts with a capital letter or digit and has no ':', ';', control characters
+# or runs of spaces (the rule of ``core.accounts``, stated here so clients can see it).
+_SEGMENT = rf"[A-Z0-9][^{_SPACE}:;]*( [^{_SPACE}:;]+)*"
+ACCOUNT_NAME = rf"^(Assets|Liabilities|Equity|Income|Expenses)(:{_SEGMENT}){{0,9}}$"
 AMOUNT = r"^-?[0-9]{1,15}(\.[0-9]{1,12})?$"
-COMMODITY = r"^[A-Za-z][A-Za-z0-9_.'-]{0,23}$"
+COMMODITY = r"^[A-Za-z]([A-Za-z0-9_.'-]{0,22}[A-Za-z0-9])?$"
+# What an entry's texts may not hold (tab and line breaks may stay).
+_NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 Text = Annotated[str, StringConstraints(max_length=2000)]
-Short = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Short = Annotated[str, StringConstraints(pattern=rf"[^{_SPACE}]", max_length=200)]
 AccountName = Annotated[str, StringConstraints(pattern=ACCOUNT_NAME, max_length=400)]
 Amount = Annotated[str, StringConstraints(pattern=AMOUNT)]
 CommodityCode = Annotated[str, StringConstraints(pattern=COMMODITY)]
-Email = Annotated[str, StringConstraints(min_length=3, max_length=320)]
-Tag = Annotated[str, StringConstraints(pattern=r"^[^\s\x00-\x1f]{1,64}$")]
+Email = Annotated[
+    str,
+    StringConstraints(
+        pattern=rf"^[^@{_SPACE}]+@[^@.{_SPACE}][^@{_SPACE}]*\.[^@{_SPACE}]+$", max_length=320
+    ),
+]
+Tag = Annotated[str, StringConstraints(pattern=rf"^[^{_SPACE}]{{1,64}}$")]
+Narration = Annotated[str, StringConstraints(pattern=_NO_CONTROL, min_length=1, max_length=2000)]
+
+
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_day(value: object) -> object:
+    # pydantic alone would also read a number (or a string of digits) as a Unix timestamp.
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DAY.match(value)):
+        return value
+    raise ValueError("not a date as YYYY-MM-DD")
+
+
+#: A calendar day, only ever written ``YYYY-MM-DD``.
+Day = Annotated[dt.date, BeforeValidator(_iso_day)]
 
 
 class In(BaseModel):
@@ -69,14 +98,14 @@ class AccountCreate(In):
     name: AccountName
     code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,32}$")] | None = None
     commodities: list[CommodityCode] = Field(default_factory=list, max_length=50)
-    open_date: dt.date | None = None
+    open_date: Day | None = None
     description: Text = ""
 
 
 class AccountUpdate(In):
     """What may change on an account: closing it as of a date."""
 
-    close_date: dt.date
+    close_date: Day
 
 
 class AccountPublic(BaseModel):
@@ -107,11 +136,11 @@ class PostingIn(In):
 class EntryCreate(In):
     """A journal entry to post; it must balance per commodity."""
 
-    date: dt.date
-    narration: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    date: Day
+    narration: Narration
     journal: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,16}$")] = "GJ"
-    payee: Text | None = None
-    reference: Annotated[str, StringConstraints(max_length=200)] | None = None
+    payee: Annotated[str, StringConstraints(pattern=_NO_CONTROL, max_length=2000)] | None = None
+    reference: Annotated[str, StringConstraints(pattern=_NO_CONTROL, max_length=200)] | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     postings: list[PostingIn] = Field(min_length=2, max_length=500)
 
@@ -119,8 +148,8 @@ class EntryCreate(In):
 class ReverseRequest(In):
     """The reversal's date (default: today) and narration (default: "Reversal of ...")."""
 
-    date: dt.date | None = None
-    narration: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+    date: Day | None = None
+    narration: Narration | None = None
 
 
 class PostingPublic(BaseModel):

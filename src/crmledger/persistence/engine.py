@@ -29,7 +29,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # A server runs many requests at once, each holding a connection for a transaction.
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 16, "max_overflow": 32}
+    return create_engine(url, **(options | kwargs))
 
 
 def _configure_sqlite(engine: Engine) -> None:

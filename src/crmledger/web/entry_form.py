@@ -28,7 +28,7 @@ from crmledger.core.access import PermissionDeniedError
 from crmledger.core.entries import JournalEntry, Posting
 from crmledger.core.errors import ExcessPrecisionError, LedgerError
 from crmledger.services.errors import EntriesRejectedError
-from crmledger.web.params import JOURNAL_CODE, parse_date
+from crmledger.web.params import JOURNAL_CODE, parse_date, sentence
 from crmledger.web.render import flash, page
 from crmledger.web.session import Signed, Viewer
 
@@ -148,9 +148,11 @@ def _row_of(draft: EntryForm, error: LedgerError) -> int | None:
             return index
         if error.field == "commodity" and commodity and commodity in str(error):
             return index
-        if isinstance(error, ExcessPrecisionError) and commodity == error.commodity:
-            if _amount(row["amount"]) == error.number:
-                return index
+        if isinstance(error, ExcessPrecisionError) and (commodity, _amount(row["amount"])) == (
+            error.commodity,
+            error.number,
+        ):
+            return index
     return None
 
 
@@ -158,18 +160,18 @@ def place_error(draft: EntryForm, error: LedgerError) -> None:
     """Show a rule violation next to the field it is about."""
     if isinstance(error, EntriesRejectedError):
         error = error.rejections[0].error
-    name = error.field
+    name, message = error.field, sentence(error)
     if name in ("date", "narration", "journal", "payee", "reference"):
-        draft.errors[name] = str(error)
+        draft.errors[name] = message
         return
     if name in ROW_FIELDS:
         index = _row_of(draft, error)
         if index is not None:
-            draft.row_error(index, name, str(error))
+            draft.row_error(index, name, message)
         else:
-            draft.errors["postings"] = str(error)
+            draft.errors["postings"] = message
         return
-    draft.errors["entry"] = str(error)
+    draft.errors["entry"] = message
 
 
 def _blank(default: str) -> dict[str, str]:
@@ -190,7 +192,9 @@ def _render(
         "default_commodity": default,
         "title": "New journal entry",
     }
-    return page(request, "entry_form.html", context, viewer=viewer, active="/journal", status=status)
+    return page(
+        request, "entry_form.html", context, viewer=viewer, active="/journal", status=status
+    )
 
 
 def _base_currency(viewer: Viewer) -> str:

@@ -19,18 +19,22 @@ from fastapi.exception_handlers import (
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from crmledger.core.access import PermissionDeniedError
 from crmledger.core.errors import EntryNotFoundError
 from crmledger.services.errors import NotFoundError
+from crmledger.web.params import sentence
 from crmledger.web.render import page, wants_fragment
 from crmledger.web.session import (
+    SAFE_METHODS,
     SESSION_COOKIE,
     CsrfError,
     LoginRequiredError,
     Viewer,
     clear_cookie,
+    current_session,
     web_state,
 )
 
@@ -42,16 +46,28 @@ TITLES = {
 }
 
 
-def _viewer(request: Request) -> Viewer | None:
+def _signed_in(request: Request) -> Viewer | None:
+    try:
+        return current_session(request)
+    except LoginRequiredError:
+        return None
+
+
+async def _viewer(request: Request) -> Viewer | None:
+    """Who sees the error page: known when a route ran, else looked up (an unknown path)."""
     found = getattr(request.state, "viewer", None)
-    return found if isinstance(found, Viewer) else None
+    if isinstance(found, Viewer):
+        return found
+    if request.method not in SAFE_METHODS:
+        return None
+    return await run_in_threadpool(_signed_in, request)
 
 
-def error_page(request: Request, status: int, message: str) -> Response:
+async def error_page(request: Request, status: int, message: str) -> Response:
     """An error page in the base layout."""
     context = {"title": TITLES.get(status, "Something went wrong"), "message": message}
-    response = page(request, "error.html", context, viewer=_viewer(request), status=status)
-    return response
+    viewer = await _viewer(request)
+    return page(request, "error.html", context, viewer=viewer, status=status)
 
 
 def _is_api(request: Request) -> bool:
@@ -78,19 +94,19 @@ async def on_csrf(request: Request, exc: Exception) -> Response:
         "The form was not accepted: its security token is missing or out of date. "
         "Reload the page and try again."
     )
-    return error_page(request, 403, message)
+    return await error_page(request, 403, message)
 
 
 async def on_denied(request: Request, exc: Exception) -> Response:
     """The role may not do this."""
     assert isinstance(exc, PermissionDeniedError)
     message = f"Your role does not allow this: {exc}."
-    return error_page(request, 403, message)
+    return await error_page(request, 403, message)
 
 
 async def on_not_found(request: Request, exc: Exception) -> Response:
     """An entry or record that does not exist."""
-    return error_page(request, 404, str(exc) or "There is nothing here.")
+    return await error_page(request, 404, sentence(exc) or "There is nothing here.")
 
 
 async def on_http(request: Request, exc: Exception) -> Response:
@@ -99,7 +115,7 @@ async def on_http(request: Request, exc: Exception) -> Response:
     if _is_api(request) or exc.status_code not in TITLES:
         return await http_exception_handler(request, exc)
     messages = {404: "There is no page at this address.", 405: "This page does not take that."}
-    response = error_page(request, exc.status_code, messages.get(exc.status_code, exc.detail))
+    response = await error_page(request, exc.status_code, messages.get(exc.status_code, exc.detail))
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response
@@ -110,7 +126,7 @@ async def on_invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if _is_api(request):
         return await request_validation_exception_handler(request, exc)
-    return error_page(request, 400, "The request could not be read. Go back and try again.")
+    return await error_page(request, 400, "The request could not be read. Go back and try again.")
 
 
 def install_handlers(root: FastAPI) -> None:

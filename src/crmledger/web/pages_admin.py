@@ -9,6 +9,8 @@ starts, so paging stays stable while new records arrive::
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -52,7 +54,7 @@ def audit(request: Request, viewer: Signed) -> Response:
 def _record(record: AuditRecord) -> dict[str, Any]:
     return {
         "seq": record.seq,
-        "at": record.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "at": record.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "actor": record.actor,
         "role": record.role,
         "via": record.via,
@@ -60,10 +62,24 @@ def _record(record: AuditRecord) -> dict[str, Any]:
         "action": record.action,
         "resource": record.resource,
         "resource_id": record.resource_id,
-        "changes": json.dumps(record.changes, sort_keys=True, default=str)
-        if record.changes
-        else "",
+        "changes": _changes(record.changes),
     }
+
+
+def _changes(changes: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``{"after": {"role": "admin"}}`` as ``[("after", [("role", "admin")])]``."""
+    shown = []
+    for side, values in changes.items():
+        if isinstance(values, Mapping):
+            pairs = [(str(k), _value(v)) for k, v in sorted(values.items())]
+        else:
+            pairs = [("", _value(values))]
+        shown.append((str(side), pairs))
+    return shown
+
+
+def _value(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 @router.get("/audit/log")

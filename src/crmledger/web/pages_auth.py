@@ -49,7 +49,7 @@ def _login_page(
 
 
 @router.get("/login")
-def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002
+def login_form(request: Request, next: str | None = None) -> Response:
     """The login form; a signed-in browser goes straight on."""
     target = safe_next(next)
     try:
@@ -68,7 +68,7 @@ def login(
     request: Request,
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
-    next: Annotated[str, Form(max_length=2048)] = "/",  # noqa: A002
+    next: Annotated[str, Form(max_length=2048)] = "/",
     csrf_token: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
     """Check the password, start a session and go to ``next``."""

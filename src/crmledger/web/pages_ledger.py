@@ -20,11 +20,13 @@ from crmledger.services.errors import NotFoundError
 from crmledger.services.ports import EntryQuery
 from crmledger.web.params import (
     JOURNAL_CODE,
+    account_known,
     debit_totals,
     decode_cursor,
     encode_cursor,
     entry_ref,
     parse_date,
+    sentence,
     text,
     with_query,
 )
@@ -127,9 +129,7 @@ def journal(request: Request, viewer: Signed) -> Response:
     """Journal entries, newest first, filtered and paged."""
     shown, errors, query = _filters(dict(request.query_params))
     names = _account_names(viewer)
-    if shown["account"] and names and not any(
-        n == shown["account"] or n.startswith(shown["account"] + ":") for n in names
-    ):
+    if shown["account"] and names and not account_known(names, shown["account"]):
         errors["account"] = f"No account is called {shown['account']!r}."
     found = [] if set(errors) - {"next"} else viewer.book.ledger.entries(query)
     last = found[-1] if len(found) == PAGE_SIZE else None
@@ -211,13 +211,15 @@ def reverse_entry(
         try:
             ref = viewer.book.ledger.reverse(entry_id, day, narration.strip() or None)
         except LedgerError as exc:
-            errors["date" if exc.field == "date" else "entry"] = str(exc)
+            errors["date" if exc.field == "date" else "entry"] = sentence(exc)
             status = 409 if isinstance(exc, EntryStateError) else 422
         else:
             response = RedirectResponse(f"/journal/{ref.id}", 303)
             flash(request, response, f"Reversed {entry_ref(entry)} with {ref.ref}.")
             return response
     context = _entry_context(viewer, entry)
+    if "entry" in errors:  # shown at the top: the form is gone once the entry is reversed
+        context["messages"] = [{"kind": "error", "text": errors.pop("entry")}]
     context["reverse_errors"] = errors
     context["reverse_values"] = {"date": on, "narration": narration}
     return page(request, "entry.html", context, viewer=viewer, active="/journal", status=status)

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from crmledger.core.reports import LedgerLine
-from crmledger.web.params import parse_date, text
+from crmledger.web.params import account_known, parse_date, text
 from crmledger.web.render import page
 from crmledger.web.session import Signed
 
@@ -50,10 +50,6 @@ def trial_balance(request: Request, viewer: Signed) -> Response:
     )
 
 
-def _known(names: list[str], account: str) -> bool:
-    return any(n == account or n.startswith(account + ":") for n in names)
-
-
 def _closing(opening: dict[str, Decimal], lines: list[LedgerLine]) -> dict[str, Decimal]:
     closing = dict(opening)
     for line in lines:
@@ -73,7 +69,7 @@ def account_ledger(request: Request, viewer: Signed) -> Response:
     if start and end and end < start:
         errors["to"] = "The end date is before the start date."
     names = [a.name for a, _ in viewer.book.ledger.accounts_with_versions()]
-    if shown["account"] and not _known(names, shown["account"]):
+    if shown["account"] and not account_known(names, shown["account"]):
         errors["account"] = f"No account is called {shown['account']!r}."
     opening: dict[str, Decimal] = {}
     lines: list[LedgerLine] = []

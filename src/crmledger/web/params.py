@@ -61,6 +61,20 @@ def with_query(path: str, values: Mapping[str, str | int | None]) -> str:
     return path + (f"?{urlencode(kept)}" if kept else "")
 
 
+def account_known(names: list[str], account: str) -> bool:
+    """Whether ``account`` names an account of ``names`` or a parent of some."""
+    return any(n == account or n.startswith(account + ":") for n in names)
+
+
+def sentence(message: object) -> str:
+    """A domain error's message as a sentence: ``Unknown account 'X'.``"""
+    text = str(message).strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def entry_ref(entry: JournalEntry) -> str:
     """``GJ/2026/7`` for a posted entry, ``Draft #12`` for a draft."""
     if entry.number is None:

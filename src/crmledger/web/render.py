@@ -83,10 +83,15 @@ def _sign(key: bytes, payload: bytes) -> str:
 def flash(request: Request, response: Response, text: str, kind: str = "success") -> None:
     """Show ``text`` on the next page this browser opens (a signed, short-lived cookie)."""
     state = web_state(request)
-    payload = base64.urlsafe_b64encode(json.dumps([kind, text]).encode())
+    payload = base64.urlsafe_b64encode(json.dumps([kind, text]).encode()).rstrip(b"=")
     value = payload.decode() + "." + _sign(state.flash_key, payload)
     response.set_cookie(
-        FLASH_COOKIE, value, max_age=60, path="/", secure=state.secure, httponly=True,
+        FLASH_COOKIE,
+        value,
+        max_age=60,
+        path="/",
+        secure=state.secure,
+        httponly=True,
         samesite="lax",
     )
 
@@ -98,7 +103,7 @@ def _read_flash(request: Request) -> list[dict[str, str]]:
     if not signature or not hmac.compare_digest(signature, _sign(key, payload.encode())):
         return []
     try:
-        kind, text = json.loads(base64.urlsafe_b64decode(payload))
+        kind, text = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (ValueError, TypeError):
         return []
     return [{"kind": kind if kind in FLASH_KINDS else "info", "text": str(text)}]
@@ -111,9 +116,7 @@ def hidden_nav(viewer: Viewer | None) -> list[str]:
     return [href for href, need in NAV_NEEDS.items() if not viewer.can(*need)]
 
 
-def base_context(
-    request: Request, viewer: Viewer | None, csrf_token: str = ""
-) -> dict[str, Any]:
+def base_context(request: Request, viewer: Viewer | None, csrf_token: str = "") -> dict[str, Any]:
     """What ``base.html`` needs."""
     return {
         "static_url": STATIC_URL,

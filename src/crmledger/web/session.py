@@ -150,9 +150,10 @@ async def signed_in(
     request: Request, viewer: Annotated[Viewer, Depends(current_session)]
 ) -> Viewer:
     """The viewer, after checking the CSRF token of a state-changing request."""
-    if request.method not in SAFE_METHODS:
-        if not tokens_match(await submitted_token(request), viewer.csrf_token):
-            raise CsrfError
+    if request.method in SAFE_METHODS:
+        return viewer
+    if not tokens_match(await submitted_token(request), viewer.csrf_token):
+        raise CsrfError
     return viewer
 
 

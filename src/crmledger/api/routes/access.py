@@ -134,7 +134,7 @@ def get_user(user_id: Id, services: Services, response: Response) -> UserPublic:
     responses=responses(401, 403, 404, 412, 422, 428),
 )
 def update_user(
-    user_id: Id, body: UserUpdate, services: Services, response: Response, if_match: IfMatch = None
+    user_id: Id, body: UserUpdate, services: Services, response: Response, if_match: IfMatch
 ) -> UserPublic:
     """Change a user's role or disable it (its sessions and tokens stop at once)."""
     user = services.access.update_user(

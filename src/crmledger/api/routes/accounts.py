@@ -26,7 +26,7 @@ from crmledger.api.schemas import (
     encode_cursor,
 )
 from crmledger.core.accounts import Account, AccountType
-from crmledger.services.errors import InvalidInputError, NotFoundError
+from crmledger.services.errors import ConflictError, InvalidInputError, NotFoundError
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 AccountPath = Annotated[str, Path(pattern=ACCOUNT_NAME, max_length=400)]
@@ -103,10 +103,13 @@ def create_account(
     account = Account(
         body.name,
         code=body.code,
-        commodities=tuple(body.commodities),
+        commodities=tuple(c.upper() for c in body.commodities),  # as postings do
         open_date=body.open_date,
         description=body.description,
     )
+    for existing, _ in services.ledger.accounts_with_versions():
+        if existing.name == account.name or (account.code and existing.code == account.code):
+            raise ConflictError(f"{existing.name} already has this name or code")
     services.ledger.add_account(account)
     response.headers["ETag"] = etag(1)
     response.headers["Location"] = f"/api/v1/accounts/{account.name}"
@@ -146,7 +149,7 @@ def update_account(
     body: AccountUpdate,
     services: Services,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ) -> AccountPublic:
     """Close an account as of a date (no postings after it may exist)."""
     services.ledger.close_account(name, body.close_date, if_version=if_match_version(if_match))

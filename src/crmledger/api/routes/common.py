@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Header, HTTPException, Query
+from fastapi import Header, Query
 
 from crmledger.services.errors import InvalidInputError
 
@@ -18,15 +18,15 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        max_length=255,
+        pattern=r"^[\x21-\x7e]{1,255}$",
         description="Makes the create safe to retry: the first response is replayed.",
     ),
 ]
 IfMatch = Annotated[
-    str | None,
+    str,
     Header(
         alias="If-Match",
-        max_length=64,
+        pattern=r'^(W/)?("[0-9]{1,18}"|[0-9]{1,18})$',
         description="The `ETag` of the version read (required: 428 without it).",
     ),
 ]
@@ -37,10 +37,9 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def if_match_version(value: str | None) -> int:
-    """The version an ``If-Match`` header names (``"3"`` or ``W/"3"``); 428 without one."""
-    if value is None:
-        raise HTTPException(428, "send If-Match with the ETag of the version you read")
+def if_match_version(value: str) -> int:
+    """The version an ``If-Match`` header names (``"3"`` or ``W/"3"``; a request without
+    one is answered 428 by :func:`crmledger.api.problems.from_validation`)."""
     text = value.strip().removeprefix("W/").strip('"')
     if not text.isdigit():
         raise InvalidInputError("If-Match", f"{value!r} is not an ETag of this resource")

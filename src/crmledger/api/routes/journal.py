@@ -13,6 +13,7 @@ from crmledger.api.deps import Services
 from crmledger.api.problems import requires, responses
 from crmledger.api.routes.common import MAX_LIMIT, IdempotencyKey
 from crmledger.api.schemas import (
+    Day,
     EntryCreate,
     EntryPublic,
     Page,
@@ -69,8 +70,8 @@ class EntryFilters(BaseModel):
     sort: Literal["id", "-id", "date", "-date"] = "-id"
     journal: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,16}$")
     state: Literal["draft", "posted", "reversed"] | None = None
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
+    date_from: Day | None = Field(None, alias="from")
+    date_to: Day | None = Field(None, alias="to")
     account: str | None = Field(None, min_length=1, max_length=400)
 
 

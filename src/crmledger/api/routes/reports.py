@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -15,6 +14,7 @@ from crmledger.api.schemas import (
     AuditFindingPublic,
     AuditRecordPublic,
     AuditVerifyPublic,
+    Day,
     LedgerLinePublic,
     Page,
     TrialBalancePublic,
@@ -55,7 +55,7 @@ def _offset(cursor: str | None) -> int:
     response_model=TrialBalancePublic,
     responses=responses(401, 403, 422),
 )
-def trial_balance(services: Services, as_of: date | None = None) -> TrialBalancePublic:
+def trial_balance(services: Services, as_of: Day | None = None) -> TrialBalancePublic:
     """Debit and credit turnover and balance per account and commodity, as of a date."""
     tb = services.reports.trial_balance(as_of)
     return TrialBalancePublic(
@@ -77,8 +77,8 @@ def trial_balance(services: Services, as_of: date | None = None) -> TrialBalance
 def account_ledger(
     services: Services,
     account: Annotated[str, Query(min_length=1, max_length=400)],
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[Day | None, Query(alias="from")] = None,
+    date_to: Annotated[Day | None, Query(alias="to")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> AccountLedgerPublic:

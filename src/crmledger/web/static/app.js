@@ -8,6 +8,7 @@
 //     [data-remove-row]    button inside a row: remove it (the last row is kept)
 //     [data-imbalance]     live status: "Balanced" / "Imbalance: 12.50 EUR"
 //     [data-form-error]    shown on a blocked submit (role=alert)
+//   [data-js-only][hidden]                  -> shown once the script runs
 //     data-default-commodity="EUR" on the form: used for a blank commodity
 // The server validates everything again; this is only a convenience.
 "use strict";
@@ -241,6 +242,8 @@
 
   const init = (root) => {
     const scope = root && root.querySelectorAll ? root : document;
+    // Controls that only work with script (e.g. "remove posting") start hidden.
+    scope.querySelectorAll("[data-js-only][hidden]").forEach((el) => { el.hidden = false; });
     const forms = Array.from(scope.querySelectorAll("form[data-entry-form]"));
     if (scope.matches && scope.matches("form[data-entry-form]")) forms.push(scope);
     forms.forEach(update);
