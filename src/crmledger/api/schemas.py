@@ -15,7 +15,14 @@ from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from crmledger.core.access import Role
 
@@ -60,6 +67,14 @@ def _iso_day(value: object) -> object:
 
 #: A calendar day, only ever written ``YYYY-MM-DD``.
 Day = Annotated[dt.date, BeforeValidator(_iso_day)]
+
+
+def _json_number(value: object) -> object:
+    """Refuse what pydantic would coerce into a number: a JSON Schema ``integer`` is ``7``
+    or ``7.0``, never ``"7"`` or ``true`` (a validator to put after the constraints)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("not a number")
+    return value
 
 
 class In(BaseModel):
@@ -287,7 +302,7 @@ class UserUpdate(In):
     """Role and disabled flag; send what changes."""
 
     role: Role | None = None
-    disabled: bool | None = None
+    disabled: StrictBool | None = None
 
 
 class UserPublic(BaseModel):
@@ -307,7 +322,7 @@ class TokenCreate(In):
 
     email: Email
     name: Short
-    expires_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    expires_days: Annotated[int, Field(ge=1, le=3650), BeforeValidator(_json_number)] | None = None
 
 
 class TokenIssued(BaseModel):

@@ -147,6 +147,9 @@ def serve(
         Path | None, typer.Option("--tls-cert", help="PEM certificate: serve HTTPS.")
     ] = None,
     tls_key: Annotated[Path | None, typer.Option("--tls-key", help="PEM private key.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (one per core is a good start).")
+    ] = 1,
 ) -> None:
     """Run the web UI (/) and the REST API (/api/v1), over TLS when given a certificate."""
     import uvicorn  # noqa: PLC0415  (only the server needs it; keeps other commands quick)
@@ -165,4 +168,5 @@ def serve(
         port=port,
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
+        workers=workers,
     )

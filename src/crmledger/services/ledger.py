@@ -30,6 +30,7 @@ from crmledger.core.errors import (
 from crmledger.core.money import Commodity
 from crmledger.core.rules import check_draft, check_not_locked
 from crmledger.services.errors import NotFoundError, VersionConflictError
+from crmledger.services.group_posting import PostingGroup
 from crmledger.services.ports import (
     Clock,
     EntryQuery,
@@ -54,14 +55,21 @@ class BookInfo:
 class LedgerService:
     """Set-up and posting of the general ledger."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, actor: Actor = OPERATOR) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        actor: Actor = OPERATOR,
+        group: PostingGroup | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self.actor = actor
+        self._group = group or PostingGroup(uow, clock, add_iso_commodities)
 
     def acting_as(self, actor: Actor) -> LedgerService:
-        """The same service, for another actor."""
-        return LedgerService(self._uow, self._clock, actor)
+        """The same service, for another actor (sharing its posting group)."""
+        return LedgerService(self._uow, self._clock, actor, self._group)
 
     def _record(self, uow: UnitOfWork, action: str, resource: str, rid: object, **kw: Any) -> None:
         record(uow, self.actor, self._clock.now(), action, resource, rid, **kw)
@@ -177,10 +185,16 @@ class LedgerService:
     def post(
         self, entries: Sequence[JournalEntry], *, open_accounts: bool = False
     ) -> list[PostedRef]:
-        """Post new ``entries`` in one transaction: all of them or none."""
+        """Post new ``entries`` in one transaction: all of them or none.
+
+        A single entry joins the entries other threads are posting at the same moment and
+        commits with them (:mod:`crmledger.services.group_posting`).
+        """
         self.actor.require("journal", "post")
         if any(e.id is not None for e in entries):
             raise InvalidEntryError("only new entries are posted; post a draft with post_draft")
+        if len(entries) == 1 and not open_accounts:
+            return [self._group.post(entries[0], self.actor)]
         with self._uow() as uow:
             add_iso_commodities(uow.ledger, entries)
             refs = post_batch(

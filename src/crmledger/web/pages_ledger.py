@@ -149,8 +149,8 @@ def journal(request: Request, viewer: Signed) -> Response:
         "title": "Journal",
     }
     status = 422 if set(errors) - {"next"} else 200
-    if wants_fragment(request):
-        return fragment("_journal_table.html", context, status)
+    if wants_fragment(request):  # htmx swaps only 2xx answers: the errors are in the table
+        return fragment("_journal_table.html", context)
     return page(request, "journal.html", context, viewer=viewer, active="/journal", status=status)
 
 

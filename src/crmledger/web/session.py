@@ -107,7 +107,7 @@ def _display_name(book: App, found: WebSession) -> str:
     user_id = found.principal.user_id
     if user_id is None:
         return found.principal.label
-    # The session is the user's own: reading their email needs no users:read permission.
+    # Read as the operator: everyone may see their own email, whatever their role.
     return book.access.user(user_id).email
 
 

@@ -17,6 +17,8 @@ from crmledger.api.routes.common import (
     Limit,
     etag,
     if_match_version,
+    link,
+    success,
 )
 from crmledger.api.schemas import (
     LoginRequest,
@@ -35,6 +37,9 @@ from crmledger.services.errors import InvalidInputError
 
 router = APIRouter(tags=["access"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+_UPDATE_AGAIN = link(
+    "updateUser", {"user_id": "$request.path.user_id", "header.If-Match": "$response.header.ETag"}
+)
 
 
 def _user(user: User) -> UserPublic:
@@ -99,7 +104,18 @@ def list_users(services: Services, limit: Limit = 100, cursor: Cursor = None) ->
     openapi_extra=requires("users:write"),
     status_code=201,
     response_model=UserPublic,
-    responses=responses(401, 403, 409, 422),
+    responses=responses(401, 403, 409, 422)
+    | success(
+        201,
+        "ETag",
+        "Location",
+        getUser=link("getUser", {"user_id": "$response.body#/id"}),
+        updateUser=link(
+            "updateUser",
+            {"user_id": "$response.body#/id", "header.If-Match": "$response.header.ETag"},
+        ),
+        createToken=link("createToken", {}, {"email": "$response.body#/email"}),
+    ),
 )
 def create_user(
     body: UserCreate, services: Services, response: Response, idempotency_key: IdempotencyKey = None
@@ -117,7 +133,7 @@ def create_user(
     operation_id="getUser",
     openapi_extra=requires("users:read"),
     response_model=UserPublic,
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422) | success(200, "ETag", updateUser=_UPDATE_AGAIN),
 )
 def get_user(user_id: Id, services: Services, response: Response) -> UserPublic:
     """One user; send its ``ETag`` as ``If-Match`` to change it."""
@@ -131,7 +147,8 @@ def get_user(user_id: Id, services: Services, response: Response) -> UserPublic:
     operation_id="updateUser",
     openapi_extra=requires("users:write"),
     response_model=UserPublic,
-    responses=responses(401, 403, 404, 412, 422, 428),
+    responses=responses(401, 403, 404, 412, 422, 428)
+    | success(200, "ETag", updateUser=_UPDATE_AGAIN),
 )
 def update_user(
     user_id: Id, body: UserUpdate, services: Services, response: Response, if_match: IfMatch
@@ -190,7 +207,8 @@ def list_tokens(services: Services, limit: Limit = 100, cursor: Cursor = None) -
     openapi_extra=requires("tokens:write"),
     status_code=201,
     response_model=TokenIssued,
-    responses=responses(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422)
+    | success(201, revokeToken=link("revokeToken", {"token_id": "$response.body#/id"})),
 )
 def create_token(
     body: TokenCreate, services: Services, idempotency_key: IdempotencyKey = None

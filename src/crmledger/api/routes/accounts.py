@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -15,6 +16,8 @@ from crmledger.api.routes.common import (
     Limit,
     etag,
     if_match_version,
+    link,
+    success,
 )
 from crmledger.api.schemas import (
     ACCOUNT_NAME,
@@ -90,7 +93,17 @@ def list_accounts(
     openapi_extra=requires("accounts:write"),
     status_code=201,
     response_model=AccountPublic,
-    responses=responses(401, 403, 409, 422),
+    responses=responses(401, 403, 409, 422)
+    | success(
+        201,
+        "ETag",
+        "Location",
+        getAccount=link("getAccount", {"name": "$response.body#/name"}),
+        updateAccount=link(
+            "updateAccount",
+            {"name": "$response.body#/name", "header.If-Match": "$response.header.ETag"},
+        ),
+    ),
 )
 def create_account(
     body: AccountCreate,
@@ -112,7 +125,7 @@ def create_account(
             raise ConflictError(f"{existing.name} already has this name or code")
     services.ledger.add_account(account)
     response.headers["ETag"] = etag(1)
-    response.headers["Location"] = f"/api/v1/accounts/{account.name}"
+    response.headers["Location"] = f"/api/v1/accounts/{quote(account.name, safe=':')}"
     return public(account, 1)
 
 
@@ -128,7 +141,15 @@ def _find(services: Services, name: str) -> tuple[Account, int]:
     operation_id="getAccount",
     openapi_extra=requires("accounts:read"),
     response_model=AccountPublic,
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422)
+    | success(
+        200,
+        "ETag",
+        updateAccount=link(
+            "updateAccount",
+            {"name": "$request.path.name", "header.If-Match": "$response.header.ETag"},
+        ),
+    ),
 )
 def get_account(name: AccountPath, services: Services, response: Response) -> AccountPublic:
     """One account; its ``ETag`` is what an update must send in ``If-Match``."""
@@ -142,7 +163,8 @@ def get_account(name: AccountPath, services: Services, response: Response) -> Ac
     operation_id="updateAccount",
     openapi_extra=requires("accounts:write"),
     response_model=AccountPublic,
-    responses=responses(401, 403, 404, 412, 422, 428),
+    responses=responses(401, 403, 404, 412, 422, 428)
+    | success(200, "ETag", getAccount=link("getAccount", {"name": "$request.path.name"})),
 )
 def update_account(
     name: AccountPath,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header, Query
 
@@ -30,6 +30,35 @@ IfMatch = Annotated[
         description="The `ETag` of the version read (required: 428 without it).",
     ),
 ]
+
+
+_HEADERS = {
+    "ETag": "The version read: send it as `If-Match` to change the resource.",
+    "Location": "Where the created resource is.",
+}
+
+
+def success(status: int, *headers: str, **links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI of a success response: the ``headers`` it always carries and the ``links``
+    (OpenAPI links) from it to the operations a client would call next."""
+    described: dict[str, Any] = {
+        "headers": {
+            name: {"description": _HEADERS[name], "required": True, "schema": {"type": "string"}}
+            for name in headers
+        }
+    }
+    if links:
+        described["links"] = links
+    return {status: described}
+
+
+def link(operation_id: str, parameters: dict[str, str], body: Any = None) -> dict[str, Any]:
+    """An OpenAPI link to ``operation_id`` with runtime expressions for its parameters (and
+    the fields of its body)."""
+    target: dict[str, Any] = {"operationId": operation_id, "parameters": parameters}
+    if body is not None:
+        target["requestBody"] = body
+    return target
 
 
 def etag(version: int) -> str:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crmledger.api.deps import Services
 from crmledger.api.problems import requires, responses
-from crmledger.api.routes.common import MAX_LIMIT, IdempotencyKey
+from crmledger.api.routes.common import MAX_LIMIT, IdempotencyKey, link, success
 from crmledger.api.schemas import (
     Day,
     EntryCreate,
@@ -124,7 +124,13 @@ def list_entries(
     openapi_extra=requires("journal:post"),
     status_code=201,
     response_model=EntryPublic,
-    responses=responses(401, 403, 409, 422),
+    responses=responses(401, 403, 409, 422)
+    | success(
+        201,
+        "Location",
+        getJournalEntry=link("getJournalEntry", {"entry_id": "$response.body#/id"}),
+        reverseJournalEntry=link("reverseJournalEntry", {"entry_id": "$response.body#/id"}),
+    ),
 )
 def post_entry(
     body: EntryCreate,
@@ -157,7 +163,11 @@ def post_entry(
     operation_id="getJournalEntry",
     openapi_extra=requires("journal:read"),
     response_model=EntryPublic,
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422)
+    | success(
+        200,
+        reverseJournalEntry=link("reverseJournalEntry", {"entry_id": "$request.path.entry_id"}),
+    ),
 )
 def get_entry(entry_id: EntryId, services: Services) -> EntryPublic:
     """One entry with its postings."""
@@ -170,7 +180,13 @@ def get_entry(entry_id: EntryId, services: Services) -> EntryPublic:
     openapi_extra=requires("journal:post"),
     status_code=201,
     response_model=EntryPublic,
-    responses=responses(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422)
+    | success(
+        201,
+        "Location",
+        getReversal=link("getJournalEntry", {"entry_id": "$response.body#/id"}),
+        getReversed=link("getJournalEntry", {"entry_id": "$request.path.entry_id"}),
+    ),
 )
 def reverse_entry(
     entry_id: EntryId,
