@@ -9,6 +9,7 @@ certificate and key)::
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from crmledger.bootstrap import App, build
 from crmledger.config import Settings
 from crmledger.web import install_web
 
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -47,10 +49,10 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers", ())).get(b"x-request-id", b"")
-        request_id = (
-            given if 0 < len(given) <= 64 and given.isascii() else uuid.uuid4().hex.encode()
-        )
+        given = dict(scope.get("headers", ())).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        # The routes record this id in the audit log: the response names the same one.
+        scope.setdefault("state", {})["request_id"] = request_id
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -58,7 +60,7 @@ class SecurityHeaders:
                     h for h in message.get("headers", []) if h[0].lower() not in dict(HEADERS)
                 ]
                 headers += HEADERS
-                headers.append((b"x-request-id", request_id))
+                headers.append((b"x-request-id", request_id.encode()))
                 if scope["path"].startswith("/api/"):
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers

@@ -211,3 +211,20 @@ def test_the_openapi_document_describes_errors_as_problems(api: Api) -> None:
     assert list(operation["responses"]["422"]["content"]) == [PROBLEM]
     assert operation["x-permission"] == "journal:post"
     assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"])
+
+
+def test_the_request_id_answered_is_the_one_in_the_audit_log(api: Api) -> None:
+    given = api.client.post(
+        "/api/v1/journal-entries",
+        json=entry_body(),
+        headers=api.auth() | {"X-Request-ID": "trace-7"},
+    )
+    assert given.headers["x-request-id"] == "trace-7"
+    generated = api.client.post(
+        "/api/v1/journal-entries",
+        json=entry_body(),
+        headers=api.auth() | {"X-Request-ID": "no way!"},
+    )
+    assert generated.headers["x-request-id"] != "no way!"
+    records = api.book.audit.log(filters={"action": "journal.post"})
+    assert [r.request_id for r in records] == [generated.headers["x-request-id"], "trace-7"]

@@ -36,7 +36,11 @@ Book = Annotated[App, Depends(get_book)]
 
 
 def request_id(request: Request) -> str:
-    """The caller's ``X-Request-ID`` when it is sane, else a new one (set by middleware)."""
+    """The id the server middleware chose (and answers with in ``X-Request-ID``), else the
+    caller's when it is sane, else a new one."""
+    chosen = getattr(request.state, "request_id", None)
+    if isinstance(chosen, str):
+        return chosen
     given = request.headers.get("x-request-id", "")
     rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
     request.state.request_id = rid
@@ -45,9 +49,14 @@ def request_id(request: Request) -> str:
 
 def get_principal(
     book: Book,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>``; 401 without a valid one."""
+    """The caller, from ``Authorization: Bearer <token>``; 401 without a valid one. The
+    idempotency middleware may have authenticated the request already."""
+    known = getattr(request.state, "principal", None)
+    if isinstance(known, Principal):
+        return known
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError
     return book.access.authenticate_token(credentials.credentials)

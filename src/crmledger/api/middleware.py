@@ -139,6 +139,7 @@ class Idempotency:
             found = await run_in_threadpool(self.book().access.authenticate_token, secret.strip())
         except LedgerError:
             return None
+        scope.setdefault("state", {})["principal"] = found  # the route need not look again
         return f"user:{found.user_id}"
 
     async def _first(self, scope: Scope, body: bytes, send: Send, principal: str, key: str) -> None:

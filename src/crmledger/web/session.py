@@ -83,7 +83,11 @@ def web_state(request: Request) -> WebState:
 
 
 def request_id(request: Request) -> str:
-    """The caller's ``X-Request-ID`` when it is sane, else a new one."""
+    """The request's id: the one the server middleware chose (and answers with), else the
+    caller's ``X-Request-ID`` when it is sane, else a new one."""
+    chosen = getattr(request.state, "request_id", None)
+    if isinstance(chosen, str):
+        return chosen
     given = request.headers.get("x-request-id", "")
     return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
 
