@@ -10,6 +10,7 @@ BENCH_SIZES ?= 10000,100000
 DEMO_EMAIL    ?= admin@example.com
 DEMO_PASSWORD ?= crmledger-demo
 FUZZ_EXAMPLES ?= 1000
+API_BENCH_ENTRIES ?= 100000
 
 .PHONY: demo test lint typecheck contracts unit bench fuzz env clean
 
@@ -50,6 +51,7 @@ test: lint typecheck contracts unit
 bench: env
 	$(PY) -m benchmarks.sqlite_floor --entries 100000
 	$(PY) -m benchmarks.run --sizes $(BENCH_SIZES)
+	$(PY) -m benchmarks.api_load --entries $(API_BENCH_ENTRIES)
 
 fuzz: env
 	CRMLEDGER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly tests/api/test_schemathesis.py

@@ -45,24 +45,27 @@ def serving(app: FastAPI) -> Iterator[str]:
 
 
 @contextmanager
-def serving_process(database_url: str, keyring: str) -> Iterator[str]:
+def serving_process(
+    database_url: str, keyring: str, *extra: str, scheme: str = "http", verify: object = True
+) -> Iterator[str]:
     """``crmledger serve`` in a child process (its own interpreter, so the server does not
     share a GIL with the test's clients); yields its base URL."""
     port = free_port()
     env = dict(os.environ) | {"CRMLEDGER_KEYRING": keyring}
     crmledger = Path(sys.executable).parent / "crmledger"
     process = subprocess.Popen(
-        [str(crmledger), "--db", database_url, "serve", "--port", str(port)],
+        [str(crmledger), "--db", database_url, "serve", "--port", str(port), *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"{scheme}://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                health = httpx.get(f"{base}/api/v1/health", timeout=1, verify=verify)  # type: ignore[arg-type]
+                if health.status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
