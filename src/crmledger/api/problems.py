@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from crmledger.core.access import AuthenticationError, PermissionDeniedError
 from crmledger.core.errors import (
@@ -169,16 +169,18 @@ def install(api: FastAPI) -> None:
     api.add_exception_handler(HTTPException, on_http)
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
 def allowed_methods(request: Request) -> str:
     """Every method the request's path answers to (Starlette's 405 names only those of the
     first route whose path matches)."""
-    methods = {
+    routes = request.app.router.routes
+    return ", ".join(
         method
-        for route in request.app.router.routes
-        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE
-        for method in route.methods or ()
-    }
-    return ", ".join(sorted(methods))
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    )
 
 
 class FieldError(BaseModel):

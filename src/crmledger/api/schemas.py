@@ -23,6 +23,7 @@ from pydantic import (
     StrictBool,
     StringConstraints,
 )
+from pydantic.config import JsonDict
 
 from crmledger.core.access import Role
 
@@ -39,10 +40,14 @@ AMOUNT = r"^-?[0-9]{1,15}(\.[0-9]{1,12})?$"
 COMMODITY = r"^[A-Za-z]([A-Za-z0-9_.'-]{0,22}[A-Za-z0-9])?$"
 # What an entry's texts may not hold (tab and line breaks may stay).
 _NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+#: No NUL: PostgreSQL's text cannot hold one, not even in a query.
+NO_NUL = r"^[^\x00]*$"
 
-Text = Annotated[str, StringConstraints(max_length=2000)]
-Short = Annotated[str, StringConstraints(pattern=rf"[^{_SPACE}]", max_length=200)]
-AccountName = Annotated[str, StringConstraints(pattern=ACCOUNT_NAME, max_length=400)]
+Text = Annotated[str, StringConstraints(pattern=NO_NUL, max_length=2000)]
+Short = Annotated[str, StringConstraints(pattern=rf"^[^\x00]*[^{_SPACE}][^\x00]*$", max_length=200)]
+# 200, not the 400 the chart holds: the audit log's resource_id (VARCHAR(200)) names it.
+ACCOUNT_NAME_MAX = 200
+AccountName = Annotated[str, StringConstraints(pattern=ACCOUNT_NAME, max_length=ACCOUNT_NAME_MAX)]
 Amount = Annotated[str, StringConstraints(pattern=AMOUNT)]
 CommodityCode = Annotated[str, StringConstraints(pattern=COMMODITY)]
 Email = Annotated[
@@ -148,8 +153,20 @@ class PostingIn(In):
     memo: Text = ""
 
 
+_CASH_SALE: JsonDict = {
+    "date": "2026-01-05",
+    "narration": "Cash sale",
+    "postings": [
+        {"account": "Assets:Cash", "amount": "10.00", "commodity": "EUR"},
+        {"account": "Income:Sales:Products", "amount": "-10.00", "commodity": "EUR"},
+    ],
+}
+
+
 class EntryCreate(In):
     """A journal entry to post; it must balance per commodity."""
+
+    model_config = In.model_config | ConfigDict(json_schema_extra={"examples": [_CASH_SALE]})
 
     date: Day
     narration: Narration

@@ -26,12 +26,13 @@ IfMatch = Annotated[
     str,
     Header(
         alias="If-Match",
-        pattern=r'^(W/)?("[0-9]{1,18}"|[0-9]{1,18})$',
+        pattern=r'^(W/)?("[0-9]{1,9}"|[0-9]{1,9})$',  # a version is a 32-bit integer
         description="The `ETag` of the version read (required: 428 without it).",
     ),
 ]
 
 
+# Not `required`: a replayed create (`Idempotent-Replayed: true`) repeats only the body.
 _HEADERS = {
     "ETag": "The version read: send it as `If-Match` to change the resource.",
     "Location": "Where the created resource is.",
@@ -39,14 +40,13 @@ _HEADERS = {
 
 
 def success(status: int, *headers: str, **links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI of a success response: the ``headers`` it always carries and the ``links``
+    """OpenAPI of a success response: the ``headers`` it carries and the ``links``
     (OpenAPI links) from it to the operations a client would call next."""
-    described: dict[str, Any] = {
-        "headers": {
-            name: {"description": _HEADERS[name], "required": True, "schema": {"type": "string"}}
-            for name in headers
+    described: dict[str, Any] = {}
+    if headers:
+        described["headers"] = {
+            name: {"description": _HEADERS[name], "schema": {"type": "string"}} for name in headers
         }
-    }
     if links:
         described["links"] = links
     return {status: described}

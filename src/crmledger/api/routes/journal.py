@@ -13,6 +13,7 @@ from crmledger.api.deps import Services
 from crmledger.api.problems import requires, responses
 from crmledger.api.routes.common import MAX_LIMIT, IdempotencyKey, link, success
 from crmledger.api.schemas import (
+    NO_NUL,
     Day,
     EntryCreate,
     EntryPublic,
@@ -72,7 +73,7 @@ class EntryFilters(BaseModel):
     state: Literal["draft", "posted", "reversed"] | None = None
     date_from: Day | None = Field(None, alias="from")
     date_to: Day | None = Field(None, alias="to")
-    account: str | None = Field(None, min_length=1, max_length=400)
+    account: str | None = Field(None, min_length=1, max_length=400, pattern=NO_NUL)
 
 
 def _after(cursor: str | None) -> tuple[date, int] | None:

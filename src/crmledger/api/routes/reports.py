@@ -10,6 +10,7 @@ from crmledger.api.deps import Services
 from crmledger.api.problems import requires, responses
 from crmledger.api.routes.common import Cursor, Limit
 from crmledger.api.schemas import (
+    NO_NUL,
     AccountLedgerPublic,
     AuditFindingPublic,
     AuditRecordPublic,
@@ -76,7 +77,7 @@ def trial_balance(services: Services, as_of: Day | None = None) -> TrialBalanceP
 )
 def account_ledger(
     services: Services,
-    account: Annotated[str, Query(min_length=1, max_length=400)],
+    account: Annotated[str, Query(min_length=1, max_length=400, pattern=NO_NUL)],
     date_from: Annotated[Day | None, Query(alias="from")] = None,
     date_to: Annotated[Day | None, Query(alias="to")] = None,
     limit: Limit = 100,
@@ -138,10 +139,10 @@ def audit_log(
     services: Services,
     limit: Limit = 100,
     cursor: Cursor = None,
-    actor: Annotated[str | None, Query(max_length=64)] = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    resource: Annotated[str | None, Query(max_length=64)] = None,
-    resource_id: Annotated[str | None, Query(max_length=200)] = None,
+    actor: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    action: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    resource: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    resource_id: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
 ) -> Page[AuditRecordPublic]:
     """Audit records, newest first; filter by actor, action or resource."""
     before = None
