@@ -228,3 +228,10 @@ def test_the_request_id_answered_is_the_one_in_the_audit_log(api: Api) -> None:
     assert generated.headers["x-request-id"] != "no way!"
     records = api.book.audit.log(filters={"action": "journal.post"})
     assert [r.request_id for r in records] == [generated.headers["x-request-id"], "trace-7"]
+
+
+def test_an_api_path_the_router_does_not_know_is_a_problem(api: Api) -> None:
+    answer = api.client.get("/api/v1/accounts%0A/x", headers=api.auth())
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == PROBLEM
+    assert answer.json()["type"] == "urn:crmledger:problem:not-found"

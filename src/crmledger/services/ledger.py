@@ -11,7 +11,7 @@ Each method opens one unit of work and commits once::
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ from crmledger.core.errors import (
 )
 from crmledger.core.money import Commodity
 from crmledger.core.rules import check_draft, check_not_locked
-from crmledger.services.errors import NotFoundError, VersionConflictError
+from crmledger.services.errors import ConflictError, NotFoundError, VersionConflictError
 from crmledger.services.group_posting import PostingGroup
 from crmledger.services.ports import (
     Clock,
@@ -130,6 +130,11 @@ class LedgerService:
         """Open an account; its commodities must be known (ISO ones are added)."""
         self.actor.require("accounts", "write")
         with self._uow() as uow:
+            known = uow.ledger.accounts()
+            if account.name in known:
+                raise ConflictError(f"account {account.name} exists")
+            if account.code and any(a.code == account.code for _, a in known.values()):
+                raise ConflictError(f"account code {account.code} is taken")
             for code in account.commodities:
                 ensure_commodity(uow.ledger, code)
             account_id = uow.ledger.add_account(account)
@@ -161,6 +166,7 @@ class LedgerService:
                     f"(first: {later[0].entry_ref} on {later[0].date.isoformat()})"
                 )
             before = store.accounts()[name][1]
+            replace(before, close_date=on)  # refused before anything is written if it opens later
             store.close_account(name, on)
             after = _account(before) | {"close_date": on.isoformat()}
             self._record(

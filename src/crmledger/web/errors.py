@@ -18,7 +18,7 @@ from fastapi.exception_handlers import (
     request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -112,7 +112,20 @@ async def on_not_found(request: Request, exc: Exception) -> Response:
 async def on_http(request: Request, exc: Exception) -> Response:
     """Unknown pages and wrong methods, in the layout (plain JSON under ``/api``)."""
     assert isinstance(exc, HTTPException)
-    if _is_api(request) or exc.status_code not in TITLES:
+    if _is_api(request):
+        # A path under /api that the API's mount did not take (e.g. an encoded newline):
+        # answer as the API does, with a problem document.
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http")
+        body = {
+            "type": f"urn:crmledger:problem:{slug}",
+            "title": TITLES.get(exc.status_code, "Error"),
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "errors": [],
+        }
+        headers = dict(exc.headers or {})
+        return JSONResponse(body, exc.status_code, headers, "application/problem+json")
+    if exc.status_code not in TITLES:
         return await http_exception_handler(request, exc)
     messages = {404: "There is no page at this address.", 405: "This page does not take that."}
     response = await error_page(request, exc.status_code, messages.get(exc.status_code, exc.detail))
