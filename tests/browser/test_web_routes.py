@@ -319,7 +319,9 @@ def test_unknown_pages_and_entries_are_404_pages_in_the_layout(client: TestClien
         assert "ann@example.com" in answer.text
         assert 'aria-label="Main"' in answer.text
     assert client.get("/journal/by-ref", params={"ref": "GJ/1999/1"}).status_code == 404
-    assert client.get("/api/nothing").headers["content-type"] == "application/json"
+    api_miss = client.get("/api/nothing")
+    assert api_miss.headers["content-type"] == "application/problem+json"
+    assert api_miss.json()["type"] == "urn:crmledger:problem:not-found"
 
 
 def test_security_headers_are_on_every_page(client: TestClient) -> None:
