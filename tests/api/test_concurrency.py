@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from crmledger.core.access import Role
+from crmledger.services.ports import EntryQuery
 from tests.api.conftest import Api, entry_body
 from tests.api.live import serving_process
 
@@ -46,10 +47,8 @@ def test_concurrent_retried_posts_land_exactly_once(api: Api) -> None:
     assert {status for pair in by_key.values() for status, _ in pair} == {201}
     ids = {httpx.Response(201, content=pair[0][1]).json()["id"] for pair in by_key.values()}
     assert len(ids) == ENTRIES
-    listed = api.book.ledger.entries  # the book itself, not the API, is the witness
-    from crmledger.services.ports import EntryQuery
-
-    assert len(listed(EntryQuery(limit=ENTRIES + 10))) == ENTRIES
+    # The book itself, not the API, is the witness.
+    assert len(api.book.ledger.entries(EntryQuery(limit=ENTRIES + 10))) == ENTRIES
     trial = api.book.reports.trial_balance()
     assert not trial.residuals()
     assert all(total.balance == 0 for total in trial.totals().values())

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crmledger.api.problems import from_domain, problem
+from crmledger.api.problems import problem
 from crmledger.bootstrap import App
 from crmledger.core.errors import LedgerError
 from crmledger.services.idempotency import InProgress, Mismatch, Proceed, Replay
@@ -196,6 +196,3 @@ async def _replay(stored: Replay, send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": stored.body})
-
-
-__all__ = ["BodyLimit", "Idempotency", "from_domain"]

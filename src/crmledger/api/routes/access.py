@@ -18,6 +18,7 @@ from crmledger.api.routes.common import (
     etag,
     if_match_version,
     link,
+    number_cursor,
     success,
 )
 from crmledger.api.schemas import (
@@ -29,11 +30,9 @@ from crmledger.api.schemas import (
     UserCreate,
     UserPublic,
     UserUpdate,
-    decode_cursor,
     encode_cursor,
 )
 from crmledger.services.access import User
-from crmledger.services.errors import InvalidInputError
 
 router = APIRouter(tags=["access"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -52,15 +51,6 @@ def _user(user: User) -> UserPublic:
         last_login_at=user.last_login_at,
         version=user.version,
     )
-
-
-def _after(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    key = decode_cursor(cursor)
-    if not key or not isinstance(key[0], int):
-        raise InvalidInputError("cursor", "not a cursor of this list")
-    return key[0]
 
 
 @router.post(
@@ -90,7 +80,7 @@ def login(
 )
 def list_users(services: Services, limit: Limit = 100, cursor: Cursor = None) -> Page[UserPublic]:
     """Users by id."""
-    after = _after(cursor)
+    after = number_cursor(cursor) if cursor else 0
     users = [u for u in services.access.users() if u.id > after][:limit]
     more = len(users) == limit
     return Page(
@@ -182,7 +172,7 @@ class TokenPublic(BaseModel):
 )
 def list_tokens(services: Services, limit: Limit = 100, cursor: Cursor = None) -> Page[TokenPublic]:
     """API tokens by id."""
-    after = _after(cursor)
+    after = number_cursor(cursor) if cursor else 0
     rows = [(t, e) for t, e in services.access.token_list() if t.id > after][:limit]
     return Page(
         items=[

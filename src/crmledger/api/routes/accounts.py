@@ -18,6 +18,7 @@ from crmledger.api.routes.common import (
     etag,
     if_match_version,
     link,
+    number_cursor,
     success,
 )
 from crmledger.api.schemas import (
@@ -27,11 +28,10 @@ from crmledger.api.schemas import (
     AccountPublic,
     AccountUpdate,
     Page,
-    decode_cursor,
     encode_cursor,
 )
 from crmledger.core.accounts import Account, AccountType
-from crmledger.services.errors import ConflictError, InvalidInputError, NotFoundError
+from crmledger.services.errors import ConflictError, NotFoundError
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 AccountPath = Annotated[
@@ -77,12 +77,7 @@ def list_accounts(
     found.sort(
         key=lambda av: (getattr(av[0], field) or "", av[0].name), reverse=sort.startswith("-")
     )
-    start = 0
-    if cursor is not None:
-        key = decode_cursor(cursor)
-        if not key or not isinstance(key[0], int) or key[0] < 0:
-            raise InvalidInputError("cursor", "not a cursor of this list")
-        start = key[0]
+    start = number_cursor(cursor) if cursor is not None else 0
     page = found[start : start + limit]
     more = start + limit < len(found)
     return Page(

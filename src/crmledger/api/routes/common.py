@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Header, Query
 
+from crmledger.api.schemas import decode_cursor
 from crmledger.services.errors import InvalidInputError
 
 MAX_LIMIT = 500
@@ -73,3 +74,11 @@ def if_match_version(value: str) -> int:
     if not text.isdigit():
         raise InvalidInputError("If-Match", f"{value!r} is not an ETag of this resource")
     return int(text)
+
+
+def number_cursor(cursor: str) -> int:
+    """The number a one-number cursor holds (an offset, a last id or a sequence number)."""
+    key = decode_cursor(cursor)
+    if not key or not isinstance(key[0], int) or key[0] < 0:
+        raise InvalidInputError("cursor", "not a cursor of this list")
+    return key[0]

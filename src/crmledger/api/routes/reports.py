@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from crmledger.api.deps import Services
 from crmledger.api.problems import requires, responses
-from crmledger.api.routes.common import Cursor, Limit
+from crmledger.api.routes.common import Cursor, Limit, number_cursor
 from crmledger.api.schemas import (
     NO_NUL,
     AccountLedgerPublic,
@@ -20,12 +20,10 @@ from crmledger.api.schemas import (
     Page,
     TrialBalancePublic,
     TrialBalanceRowPublic,
-    decode_cursor,
     encode_cursor,
     money,
 )
 from crmledger.core.reports import TrialBalanceRow
-from crmledger.services.errors import InvalidInputError
 
 router = APIRouter(tags=["reports"])
 
@@ -38,15 +36,6 @@ def _row(row: TrialBalanceRow) -> TrialBalanceRowPublic:
         credit=money(row.credit),
         balance=money(row.balance),
     )
-
-
-def _offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    key = decode_cursor(cursor)
-    if not key or not isinstance(key[0], int) or key[0] < 0:
-        raise InvalidInputError("cursor", "not a cursor of this list")
-    return key[0]
 
 
 @router.get(
@@ -85,7 +74,7 @@ def account_ledger(
 ) -> AccountLedgerPublic:
     """An account's (and its sub-accounts') opening balance and lines with running
     balances."""
-    start = _offset(cursor)
+    start = number_cursor(cursor) if cursor is not None else 0
     opening, lines = services.reports.account_ledger(account, date_from, date_to)
     page = lines[start : start + limit]
     return AccountLedgerPublic(
@@ -145,12 +134,7 @@ def audit_log(
     resource_id: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
 ) -> Page[AuditRecordPublic]:
     """Audit records, newest first; filter by actor, action or resource."""
-    before = None
-    if cursor is not None:
-        key = decode_cursor(cursor)
-        if not key or not isinstance(key[0], int):
-            raise InvalidInputError("cursor", "not a cursor of this list")
-        before = key[0]
+    before = number_cursor(cursor) if cursor is not None else None
     filters = {
         k: v
         for k, v in {
