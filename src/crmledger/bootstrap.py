@@ -37,6 +37,7 @@ from crmledger.services.idempotency import IdempotencyService
 from crmledger.services.imports import ImportService
 from crmledger.services.keys import KeyService
 from crmledger.services.ledger import LedgerService
+from crmledger.services.parties import PartyService
 from crmledger.services.ports import Clock, FieldContext, PasswordHasher
 from crmledger.services.reports import ReportService
 from crmledger.services.trail import Actor
@@ -179,6 +180,7 @@ class App:
     keys: KeyService
     idempotency: IdempotencyService
     keyring: Keys
+    parties: PartyService
     readers: dict[str, Reader] = field(default_factory=lambda: dict(READERS))
 
     def acting_as(self, actor: Actor) -> App:
@@ -193,6 +195,7 @@ class App:
             exports=ExportService(self.exports.uow, actor),
             access=self.access.acting_as(actor),
             keys=self.keys.acting_as(actor),
+            parties=self.parties.acting_as(actor),
         )
 
     def export(self, kind: str, out: TextIO, progress: Callable[[int], None] | None = None) -> None:
@@ -221,6 +224,7 @@ def build(
         keys=KeyService(uow, clock, keys, keys),
         idempotency=IdempotencyService(uow, clock, keys),
         keyring=keys,
+        parties=PartyService(uow, clock, keys),
     )
 
 

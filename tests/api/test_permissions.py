@@ -9,12 +9,18 @@ from typing import Any
 
 from crmledger.core.access import ROLE_PERMISSIONS, Role
 from tests.api.conftest import PASSWORD, Api, entry_body
+from tests.api.examples import merged
 
 _counter = itertools.count(1)
 
 
-def _body(operation_id: str) -> dict[str, Any] | None:
+_EXAMPLE_BODIES, _EXAMPLE_PATHS = merged()
+
+
+def _body(api: Api, operation_id: str) -> dict[str, Any] | None:
     n = next(_counter)
+    if operation_id in _EXAMPLE_BODIES:
+        return _EXAMPLE_BODIES[operation_id](api)
     return {
         "createAccount": {"name": f"Assets:Matrix{n}"},
         "updateAccount": {"close_date": "2030-01-01"},
@@ -29,14 +35,15 @@ def _body(operation_id: str) -> dict[str, Any] | None:
 
 def _path(api: Api, template: str) -> str:
     values = {
-        "{name}": "Assets:Cash",
-        "{entry_id}": str(api.book.ledger.post([_sale()])[0].id),
-        "{user_id}": str(api.book.access.find_user("viewer@example.com").id),
-        "{token_id}": str(api.book.access.create_token("viewer@example.com", "doomed").id),
-    }
+        "{name}": lambda: "Assets:Cash",
+        "{entry_id}": lambda: str(api.book.ledger.post([_sale()])[0].id),
+        "{user_id}": lambda: str(api.book.access.find_user("viewer@example.com").id),
+        "{token_id}": lambda: str(api.book.access.create_token("viewer@example.com", "doomed").id),
+    } | {key: (lambda make=make: str(make(api))) for key, make in _EXAMPLE_PATHS.items()}
     for key, value in values.items():
         if key in template:
-            template = template.replace(key, value)
+            template = template.replace(key, value())
+    assert "{" not in template, f"no example value for a parameter of {template}"
     return "/api/v1" + template
 
 
@@ -61,7 +68,7 @@ def _call(api: Api, method: str, path: str, operation: dict[str, Any], headers: 
     return api.client.request(
         method,
         _path(api, path),
-        json=_body(operation["operationId"]),
+        json=_body(api, operation["operationId"]),
         params=params,
         headers=headers,
     )

@@ -27,6 +27,7 @@ from crmledger.core.errors import (
     EntryStateError,
     LedgerError,
     PeriodLockedError,
+    TransitionError,
     UnbalancedEntryError,
 )
 from crmledger.services.errors import (
@@ -59,6 +60,7 @@ KINDS: list[tuple[type[Exception], Kind]] = [
     (NotFoundError, Kind(404, "not-found", "Not found")),
     (ConflictError, Kind(409, "conflict", "Conflicts with the current state")),
     (EntryStateError, Kind(409, "entry-state", "Not possible in the entry's state")),
+    (TransitionError, Kind(409, "invalid-transition", "Not possible in the current state")),
     (PeriodLockedError, Kind(422, "period-locked", "The period is locked")),
     (UnbalancedEntryError, Kind(422, "unbalanced-entry", "Entry does not balance")),
     (EntriesRejectedError, Kind(422, "entry-rejected", "Entry refused")),

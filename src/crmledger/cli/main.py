@@ -11,12 +11,13 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from crmledger.cli import accounts, demo, entries, imports, reports, users
+from crmledger.cli import accounts, demo, entries, imports, parties, reports, users
 from crmledger.cli.render import errors
 from crmledger.cli.state import state
 from crmledger.config import Settings
-from crmledger.core.errors import LedgerError
+from crmledger.core.errors import InvalidFieldError, LedgerError
 from crmledger.services.errors import ImportRejectedError
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.add_typer(reports.audit_app, name="audit")
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(users.keys_app, name="keys")
+app.add_typer(parties.party_app, name="party")
 app.command("init")(accounts.init)
 app.command("export")(imports.export)
 app.command("serve")(reports.serve)
@@ -65,6 +67,10 @@ def main() -> None:
         for problem in rejected.problems:
             errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         errors.print(f"[red]import refused: {len(rejected.problems)} problem(s); nothing written")
+        sys.exit(1)
+    except InvalidFieldError as error:
+        where, why = escape(error.field), escape(str(error))
+        errors.print(f"[red]error:[/red] {where}: {why}", highlight=False)
         sys.exit(1)
     except LedgerError as error:
         errors.print(f"[red]error:[/red] {error}", highlight=False)

@@ -40,23 +40,45 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "users": ("read", "write"),
     "tokens": ("read", "write"),
     "keys": ("write",),
+    # The CRM: parties and their contacts, the timeline, the pipeline, the catalogue,
+    # quotes / orders / contracts ("sales"), and NPS / CSAT responses.
+    "parties": ("read", "write"),
+    "interactions": ("read", "write"),
+    "deals": ("read", "write"),
+    "pipelines": ("write",),
+    "products": ("read", "write"),
+    "sales": ("read", "write"),
+    "satisfaction": ("read", "write"),
 }
 
 _EVERYTHING = frozenset((r, a) for r, actions in RESOURCES.items() for a in actions)
 _READ_ALL = frozenset(p for p in _EVERYTHING if p[1] == "read")
 _LEDGER_READ = frozenset({("accounts", "read"), ("journal", "read"), ("reports", "read")})
+_CRM = ("parties", "interactions", "deals", "products", "sales", "satisfaction")
+_CRM_READ = frozenset((r, "read") for r in _CRM)
+
+
+def _writes(*resources: str) -> frozenset[tuple[str, str]]:
+    return frozenset((r, "write") for r in resources)
+
 
 #: The default permissions of each role.
 ROLE_PERMISSIONS: dict[Role, frozenset[tuple[str, str]]] = {
     Role.ADMIN: _EVERYTHING,
-    Role.ACCOUNTANT: _LEDGER_READ | {("accounts", "write"), ("journal", "post"), ("audit", "read")},
-    # Sales sees the chart (for customer balances later) but never posts or reads journals.
-    Role.SALES: frozenset({("accounts", "read")}),
-    # Support works on interactions (the CRM issue adds them) and does not see the ledger.
-    Role.SUPPORT: frozenset(),
+    # Finance keeps billing details, the catalogue and the orders and contracts it invoices.
+    Role.ACCOUNTANT: _LEDGER_READ
+    | _CRM_READ
+    | {("accounts", "write"), ("journal", "post"), ("audit", "read")}
+    | _writes("parties", "products", "sales"),
+    # Sales sees the chart (for customer balances) but never posts or reads journals.
+    Role.SALES: _CRM_READ
+    | {("accounts", "read")}
+    | _writes("parties", "interactions", "deals", "sales", "satisfaction"),
+    # Support works the timeline and complaints and does not see the ledger.
+    Role.SUPPORT: _CRM_READ | _writes("parties", "interactions", "satisfaction"),
     # The auditor reads everything, the audit log included, and changes nothing.
     Role.AUDITOR: _READ_ALL,
-    Role.VIEWER: _LEDGER_READ,
+    Role.VIEWER: _LEDGER_READ | _CRM_READ,
 }
 
 

@@ -124,3 +124,18 @@ class EntryStateError(LedgerError):
 
 class EntryNotFoundError(LedgerError, LookupError):
     """No entry with that identifier exists."""
+
+
+class InvalidFieldError(LedgerError, ValueError):
+    """A value is malformed or breaks a rule of its field; ``field`` names it (``emails[1]``,
+    ``lines[0].quantity``) and the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class TransitionError(LedgerError):
+    """A document or record cannot move from its current state to the one asked for."""
+
+    field = "status"

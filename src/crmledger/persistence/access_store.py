@@ -14,7 +14,10 @@ from crmledger.persistence.platform_tables import api_tokens, idempotency_keys, 
 from crmledger.services.ports import IdempotentResponse, SessionRow, TokenRow, UserRow
 
 #: Every encrypted column, with the table's key column (the row the value is bound to).
-ENCRYPTED_COLUMNS: dict[tuple[str, str], str] = {("users", "email_enc"): "id"}
+ENCRYPTED_COLUMNS: dict[tuple[str, str], str] = {
+    ("users", "email_enc"): "id",
+    ("parties", "personal_enc"): "id",
+}
 
 
 def aware(value: datetime | None) -> datetime | None:

@@ -14,6 +14,7 @@ from crmledger.persistence.access_store import (
 )
 from crmledger.persistence.audit_store import SqlAuditStore
 from crmledger.persistence.ledger_store import ChartCache, SqlLedgerStore
+from crmledger.persistence.party_store import SqlPartyStore
 
 
 class SqlUnitOfWork:
@@ -24,6 +25,7 @@ class SqlUnitOfWork:
     audit: SqlAuditStore
     idempotency: SqlIdempotencyStore
     secrets: SqlSecretStore
+    parties: SqlPartyStore
 
     def __init__(
         self, engine: Engine, readonly: bool = False, cache: ChartCache | None = None
@@ -49,6 +51,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditStore(conn)
         self.idempotency = SqlIdempotencyStore(conn)
         self.secrets = SqlSecretStore(conn)
+        self.parties = SqlPartyStore(conn)
         return self
 
     def __exit__(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crmledger.core.errors import LedgerError
+from crmledger.core.errors import InvalidFieldError, LedgerError
 from crmledger.core.imports import Problem
 
 
@@ -72,9 +72,5 @@ class ConflictError(LedgerError):
     """The request conflicts with the state of a resource (for example a duplicate)."""
 
 
-class InvalidInputError(LedgerError, ValueError):
-    """A value is malformed; ``field`` names it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(message)
+class InvalidInputError(InvalidFieldError):
+    """A value given to a use case is malformed; ``field`` names it."""

@@ -13,6 +13,7 @@ from crmledger.core.audit_log import AuditRecord
 from crmledger.core.entries import JournalEntry
 from crmledger.core.imports import BalanceAssertion
 from crmledger.core.money import Commodity
+from crmledger.services.crm_ports import PartyStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +287,10 @@ class UnitOfWork(Protocol):
     @property
     def secrets(self) -> SecretStore:
         """Encrypted columns in this transaction."""
+
+    @property
+    def parties(self) -> PartyStore:
+        """Parties and contacts in this transaction."""
 
     def __enter__(self) -> Self: ...
     def __exit__(

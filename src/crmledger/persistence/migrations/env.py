@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from crmledger.persistence import platform_tables  # noqa: F401  (registers its tables)
+from crmledger.persistence import crm_tables, platform_tables  # noqa: F401  (registers tables)
 from crmledger.persistence.engine import make_engine
 from crmledger.persistence.tables import metadata
 
