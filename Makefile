@@ -11,6 +11,8 @@ DEMO_EMAIL    ?= admin@example.com
 DEMO_PASSWORD ?= crmledger-demo
 FUZZ_EXAMPLES ?= 1000
 API_BENCH_ENTRIES ?= 100000
+CRM_BENCH_PARTIES ?= 100000
+CRM_BENCH_INTERACTIONS ?= 1000000
 
 .PHONY: demo test lint typecheck contracts unit bench fuzz env clean
 
@@ -52,6 +54,7 @@ bench: env
 	$(PY) -m benchmarks.sqlite_floor --entries 100000
 	$(PY) -m benchmarks.run --sizes $(BENCH_SIZES)
 	$(PY) -m benchmarks.api_load --entries $(API_BENCH_ENTRIES)
+	$(PY) -m benchmarks.crm --parties $(CRM_BENCH_PARTIES) --interactions $(CRM_BENCH_INTERACTIONS)
 
 fuzz: env
 	CRMLEDGER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly tests/api/test_schemathesis.py

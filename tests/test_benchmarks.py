@@ -31,3 +31,23 @@ def test_generated_books_import_to_the_expected_balances(app: App, tmp_path: Pat
 
 def test_the_sqlite_floor_runs_on_the_current_schema(tmp_path: Path) -> None:
     assert measure(300, tmp_path) > 0
+
+
+def test_the_crm_benchmark_runs_at_a_small_size(tmp_path: Path, monkeypatch) -> None:
+    from benchmarks import crm
+
+    monkeypatch.delenv(crm.POSTGRES_ENV, raising=False)
+    monkeypatch.setattr(crm, "SAMPLES", 10)
+    crm.main(["--parties", "60", "--interactions", "300", "--out", str(tmp_path)])
+    import json
+
+    [figures] = json.loads((tmp_path / "results.json").read_text())
+    assert figures["database"] == "sqlite"
+    assert figures["parties"] == 60
+    assert set(figures["timings"]) == {
+        "search name fragment",
+        "search email",
+        "search phone",
+        "search box (all kinds)",
+        "customer page",
+    }

@@ -32,14 +32,20 @@ from crmledger.security import (
 )
 from crmledger.services.access import AccessService
 from crmledger.services.audit import AuditService
+from crmledger.services.contracts import ContractService
+from crmledger.services.deals import DealService
 from crmledger.services.exports import ExportService
 from crmledger.services.idempotency import IdempotencyService
 from crmledger.services.imports import ImportService
+from crmledger.services.interactions import InteractionService
 from crmledger.services.keys import KeyService
 from crmledger.services.ledger import LedgerService
 from crmledger.services.parties import PartyService
 from crmledger.services.ports import Clock, FieldContext, PasswordHasher
+from crmledger.services.products import ProductService
 from crmledger.services.reports import ReportService
+from crmledger.services.sales import SalesService
+from crmledger.services.satisfaction import SatisfactionService
 from crmledger.services.trail import Actor
 
 
@@ -154,6 +160,9 @@ class Keys:
     def blind_index(self, value: str, table: str, column: str) -> str:
         return self.cipher.blind_index(value, table, column)
 
+    def blind_indexer(self, table: str, column: str) -> Callable[[str], str]:
+        return self.cipher.blind_indexer(table, column)
+
     # KeyRingAdmin
     def versions(self) -> list[int]:
         return self.store.versions()
@@ -181,6 +190,12 @@ class App:
     idempotency: IdempotencyService
     keyring: Keys
     parties: PartyService
+    products: ProductService
+    sales: SalesService
+    contracts: ContractService
+    deals: DealService
+    satisfaction: SatisfactionService
+    interactions: InteractionService
     readers: dict[str, Reader] = field(default_factory=lambda: dict(READERS))
 
     def acting_as(self, actor: Actor) -> App:
@@ -196,6 +211,12 @@ class App:
             access=self.access.acting_as(actor),
             keys=self.keys.acting_as(actor),
             parties=self.parties.acting_as(actor),
+            products=self.products.acting_as(actor),
+            sales=self.sales.acting_as(actor),
+            contracts=self.contracts.acting_as(actor),
+            deals=self.deals.acting_as(actor),
+            satisfaction=self.satisfaction.acting_as(actor),
+            interactions=self.interactions.acting_as(actor),
         )
 
     def export(self, kind: str, out: TextIO, progress: Callable[[int], None] | None = None) -> None:
@@ -225,6 +246,12 @@ def build(
         idempotency=IdempotencyService(uow, clock, keys),
         keyring=keys,
         parties=PartyService(uow, clock, keys),
+        products=ProductService(uow, clock),
+        sales=SalesService(uow, clock),
+        contracts=ContractService(uow, clock),
+        deals=DealService(uow, clock),
+        satisfaction=SatisfactionService(uow, clock),
+        interactions=InteractionService(uow, clock),
     )
 
 

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from crmledger.bootstrap import App, build
 from crmledger.config import Settings
 from crmledger.core.access import AuthenticationError, Role
+from crmledger.core.crm.parties import Contact, Party, PartyKind
 from crmledger.server import create_app
 from crmledger.services.throttle import LoginThrottle
 from tests.api.conftest import PASSWORD, add_role_users
@@ -78,6 +79,68 @@ BOOK_RULES: dict[str, set[str]] = {
     # Postings after the date; a date before the account opens (the core's class for it).
     "updateAccount": {"AccountClosedError", "InvalidAccountNameError", "VersionConflictError"},
     "updateUser": {"VersionConflictError"},
+    # A phone, email, tax id, IBAN, country, currency or language the normalisers refuse;
+    # an owner who is not a user; an external id another party holds.
+    "createParty": {"InvalidFieldError", "ConflictError"},
+    "updateParty": {"InvalidFieldError", "ConflictError", "VersionConflictError"},
+    "createContact": {"InvalidFieldError", "ConflictError"},
+    "updateContact": {"VersionConflictError"},
+    # An unknown stage or pipeline, more decimals than the currency has, a duplicate stage.
+    **{
+        operation: {"InvalidFieldError", "ExcessPrecisionError", "VersionConflictError"}
+        for operation in (
+            "createDeal",
+            "updateDeal",
+            "moveDeal",
+            "dealForecast",
+            "createPipeline",
+            "replacePipeline",
+        )
+    },
+    # An unknown party, contact or time outside the years 1900-2999; a due time before the
+    # interaction happened; a complaint resolved without a resolution.
+    "createInteraction": {
+        "UnknownReferenceError",
+        "ForeignContactError",
+        "TimeOutOfRangeError",
+        "InvalidFieldError",
+    },
+    "updateInteraction": {
+        "UnknownReferenceError",
+        "ForeignContactError",
+        "TimeOutOfRangeError",
+        "InvalidFieldError",
+        "VersionConflictError",
+    },
+    # A price with more decimals than its currency, an unknown party, product, account or
+    # tax category; a stale version on a change or a move.
+    **{
+        operation: {"InvalidFieldError", "VersionConflictError", "TransitionError"}
+        for operation in (
+            "createProduct",
+            "updateProduct",
+            "previewQuote",
+            "createQuote",
+            "updateQuote",
+            "createOrder",
+            "createContract",
+            "updateContract",
+            "addContractPrice",
+            "sendQuote",
+            "acceptQuote",
+            "rejectQuote",
+            "cancelQuote",
+            "confirmOrder",
+            "fulfilOrder",
+            "cancelOrder",
+        )
+    },
+    "changeInteractionStatus": {
+        "InvalidFieldError",
+        "VersionConflictError",
+        "TransitionError",
+        "TimeOutOfRangeError",
+    },
 }
 
 
@@ -115,6 +178,11 @@ def seed(book: App) -> None:
         ]
     )
     book.ledger.reverse(refs[1].id, None, None)
+    acme = book.parties.add(Party(kind=PartyKind.ORGANISATION, display_name="Acme GmbH"))
+    ada = book.parties.add(Party(kind=PartyKind.PERSON, display_name="Ada Lovelace"))
+    assert acme.id is not None
+    assert ada.id is not None
+    book.parties.add_contact(Contact(acme.id, ada.id, "Buyer"))
 
 
 class AdminToken:

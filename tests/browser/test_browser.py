@@ -8,118 +8,16 @@ is screenshotted (full page) into ``build/artifacts/screenshots`` and every cons
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from crmledger.core.entries import JournalEntry, Posting
-from tests.browser.conftest import PASSWORD, LiveServer, artifacts_dir
+from tests.browser.conftest import PASSWORD, PHONE, LiveServer
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-
-from playwright.sync_api import (  # noqa: E402  (only once Chromium is known to exist)
-    Browser,
-    BrowserContext,
-    ConsoleMessage,
-    Page,
-    Playwright,
-    ViewportSize,
-    expect,
-    sync_playwright,
-)
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-PHONE: ViewportSize = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-    yield browser
-    browser.close()
-
-
-@dataclass
-class Session:
-    """One browser context on the live server, collecting console errors."""
-
-    page: Page
-    base: str
-    errors: list[str] = field(default_factory=list)
-
-    def watch(self) -> None:
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
-        where = message.location.get("url", "")
-        # A 4xx page itself (a 403, 404 or 422 the test asks for) is not a broken asset.
-        if message.text.startswith("Failed to load resource") and "/static/" not in where:
-            return
-        self.errors.append(f"{message.text} ({where})")
-
-    def go(self, path: str) -> None:
-        self.page.goto(self.base + path)
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(artifacts_dir() / f"{name}.png"), full_page=True)
-
-    def login(self, email: str, password: str = PASSWORD) -> None:
-        self.go("/login")
-        self.page.get_by_label("Email").fill(email)
-        self.page.get_by_label("Password").fill(password)
-        self.page.get_by_role("button", name="Log in").click()
-        expect(self.page.get_by_role("button", name="Log out")).to_be_visible()
-
-    def csrf(self) -> str:
-        token = self.page.locator('meta[name="csrf-token"]').get_attribute("content")
-        assert token
-        return token
-
-    def assert_clean(self) -> None:
-        assert self.errors == [], "console errors: " + "; ".join(self.errors)
-
-
-@pytest.fixture
-def open_session(browser: Browser, live_server: LiveServer) -> Iterator[Callable[..., Session]]:
-    """Opens browser contexts (closed after the test): ``open_session(javascript=False)``."""
-    contexts: list[BrowserContext] = []
-
-    def make(*, viewport: ViewportSize = DESKTOP, javascript: bool = True) -> Session:
-        context = browser.new_context(viewport=viewport, java_script_enabled=javascript)
-        context.set_default_timeout(5000)
-        contexts.append(context)
-        session = Session(context.new_page(), live_server.url)
-        session.watch()
-        return session
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def fill_row(page: Page, row: int, account: str, amount: str) -> None:
@@ -199,8 +97,8 @@ def test_log_in_post_an_entry_see_it_in_the_trial_balance_and_log_out(open_sessi
     page.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("cell", name="journal.post").first).to_be_visible()
     s.shot("audit-log")
-    s.go("/customers")
-    expect(page.get_by_text("Customers is not available yet.")).to_be_visible()
+    s.go("/invoices")
+    expect(page.get_by_text("Invoices is not available yet.")).to_be_visible()
     s.shot("placeholder")
 
     page.get_by_role("button", name="Log out").click()

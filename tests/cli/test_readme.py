@@ -69,3 +69,33 @@ def test_the_readme_users_section_runs_as_written(
     assert "First admin admin@example.com created" in text
     assert "Key 2 is current" in text
     assert (tmp_path / "crmledger.db.keys").stat().st_mode & 0o077 == 0
+
+
+def crm_commands() -> list[list[str]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The CRM from the command line", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None
+    text = block.group(1).replace("\\\n", " ")
+    return [shlex.split(line, comments=True) for line in text.splitlines() if line.strip()]
+
+
+def test_the_readme_crm_tour_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CRMLEDGER_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", "--base-currency", "EUR"]).exit_code == 0
+    outputs = []
+    for command in crm_commands():
+        assert command[0] == "crmledger"
+        result = runner.invoke(cli, command[1:])
+        assert result.exit_code == 0, (command, result.output)
+        outputs.append(result.output)
+    text = "\n".join(outputs)
+    assert "Ada Lovelace" in text  # found by a fragment of an encrypted name
+    assert "Imported 3 parties" in text
+    by_phone = outputs[[c[3:4] for c in crm_commands()].index(["030 1234567"])]
+    assert "Acme GmbH" in by_phone  # found by its phone typed the local way

@@ -22,3 +22,38 @@ def test_demo_books_load_verify_and_lock_the_first_quarter(app: App) -> None:
     assert rows[("Expenses:Rent", "EUR")].balance == Decimal("21600.00")  # the mistake reversed
     assert rows[("Expenses:Office", "EUR")].balance == Decimal("240.00")
     assert rows[("Equity:Capital", "EUR")].balance == Decimal("-50000.00")
+
+
+def test_the_crm_demo_loads_through_the_services(app: App) -> None:
+    from crmledger.core.crm.deals import StageKind
+    from crmledger.services.crm_demo import CrmServices, load_crm_demo
+    from crmledger.services.crm_ports import PartyQuery
+
+    crm = load_crm_demo(
+        CrmServices(
+            app.parties,
+            app.interactions,
+            app.deals,
+            app.products,
+            app.sales,
+            app.contracts,
+            app.satisfaction,
+        ),
+        2026,
+    )
+    assert (crm.parties, crm.deals, crm.quotes) == (16, 8, 2)
+    assert app.parties.count() == 16
+    acme = app.parties.search("acme logistics")[0].party
+    assert acme.phones[0].number == "+49403099990"
+    assert [v.person.display_name for v in app.parties.contacts(organisation_id=acme.id)] == [
+        "Greta Albers"
+    ]
+    queue = app.interactions.complaint_queue(limit=10)
+    assert len(queue) == 2  # four complaints, two resolved
+    board = app.deals.board("sales")
+    counts = {c.stage.key: c.count for c in board.columns}
+    # Eight deals: the accepted quote won Acme's; the rest wait in open stages.
+    assert counts["won"] == 1
+    assert sum(counts.values()) == 8
+    assert sum(c.count for c in board.columns if c.stage.kind is StageKind.OPEN) == 7
+    assert len(app.parties.list(PartyQuery(tag="enterprise"))) == 2

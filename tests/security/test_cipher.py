@@ -153,6 +153,13 @@ def test_blind_index_is_deterministic_and_bound_to_its_column() -> None:
     assert CIPHER.blind_index("x", "a", "bc") != CIPHER.blind_index("x", "ab", "c")
 
 
+@given(st.text(max_size=40), st.sampled_from(["email", "search"]))
+def test_a_column_indexer_gives_the_same_index_as_blind_index(value: str, column: str) -> None:
+    assert CIPHER.blind_indexer("parties", column)(value) == CIPHER.blind_index(
+        value, "parties", column
+    )
+
+
 def test_blind_index_survives_rotation_and_needs_the_ring() -> None:
     ring = KeyRing.generate()
     cipher = AesGcmFieldCipher(ring)

@@ -16,7 +16,24 @@ from crmledger.api import problems
 from crmledger.api.deps import Services
 from crmledger.api.middleware import BodyLimit, Idempotency
 from crmledger.api.problems import requires, responses
-from crmledger.api.routes import access, accounts, contacts, journal, parties, reports
+from crmledger.api.routes import (
+    access,
+    accounts,
+    contacts,
+    contracts,
+    deals,
+    interactions,
+    journal,
+    orders,
+    parties,
+    pipelines,
+    products,
+    quotes,
+    reports,
+    satisfaction,
+    search,
+    timeline,
+)
 from crmledger.api.schemas import HealthPublic, StatusPublic
 from crmledger.bootstrap import App
 
@@ -76,7 +93,24 @@ def create_api(book: App) -> FastAPI:
             commodities=info.commodities,
         )
 
-    for module in (accounts, journal, reports, access, parties, contacts):
+    for module in (
+        accounts,
+        journal,
+        reports,
+        access,
+        parties,
+        contacts,
+        satisfaction,
+        deals,
+        pipelines,
+        interactions,
+        timeline,
+        products,
+        quotes,
+        orders,
+        contracts,
+        search,
+    ):
         api.include_router(module.router)
     problems.document(api)
     api.add_middleware(Idempotency, book=lambda: book)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -19,10 +21,14 @@ from rich.progress import (
 
 from crmledger.cli.render import console, errors
 from crmledger.cli.state import state
+from crmledger.formats.tables import read_table
+from crmledger.services.errors import InvalidInputError
 from crmledger.services.imports import file_fingerprint
+from crmledger.services.party_import import PARTY_FIELDS, party_from_row
+from crmledger.services.record_import import ImportReport, build_rows, map_headers
 
 import_app = typer.Typer(
-    help="Import journal entries (atomic per file, idempotent, all problems listed).",
+    help="Import journal entries and CRM records (atomic per file, all problems listed).",
     no_args_is_help=True,
 )
 
@@ -118,3 +124,104 @@ def export(
             kind.value, out, lambda n: bar.update(task, description=f"{n} entries written")
         )
     console.print(f"Wrote {output}")
+
+
+# -- records: parties (interactions and products register alongside) ---------------------
+
+Maps = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help="COLUMN=FIELD for a column whose name does not say its field (repeatable).",
+        show_default=False,
+    ),
+]
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
+]
+BatchSize = Annotated[
+    int, typer.Option("--batch-size", min=1, help="Rows written per batch (one transaction).")
+]
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """How the rows of one kind of record are read and stored."""
+
+    fields: dict[str, tuple[str, ...]]
+    build: Callable[[dict[str, str]], Any]
+    store: Callable[..., ImportReport]
+
+
+def _record_kinds() -> dict[str, RecordKind]:
+    app = state.app
+    return {"parties": RecordKind(PARTY_FIELDS, party_from_row, app.parties.import_parties)}
+
+
+def _explicit(maps: list[str]) -> dict[str, str]:
+    out = {}
+    for item in maps:
+        column, sep, field = item.partition("=")
+        if not sep or not column or not field:
+            raise InvalidInputError("--map", f"{item!r}: write it as COLUMN=FIELD")
+        out[column] = field
+    return out
+
+
+def _print_report(report: ImportReport, what: str) -> None:
+    for problem in report.problems:
+        errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+    if report.problem_count > len(report.problems):
+        errors.print(f"... and {report.problem_count - len(report.problems)} more")
+    if report.ignored_columns:
+        ignored = ", ".join(report.ignored_columns)
+        errors.print(f"columns not imported (use --map COLUMN=FIELD): {ignored}", markup=False)
+    if not report.ok:
+        errors.print(
+            f"[red]import refused: {report.problem_count} problem(s) in {report.rows} rows; "
+            "nothing written"
+        )
+        raise typer.Exit(1)
+    if report.dry_run:
+        console.print(f"Dry run: {report.rows} rows of {report.source} are good; nothing written.")
+        return
+    console.print(f"Imported {report.written} {what} from {report.source}")
+
+
+def _import_records(kind: str, path: Path, maps: list[str], dry_run: bool, batch: int) -> None:
+    spec = _record_kinds()[kind]
+    table = read_table(path)
+    mapping = map_headers(table.headers, spec.fields, _explicit(maps))
+    report = ImportReport(source=path.name, dry_run=dry_run)
+    report.ignored_columns = [h for h in table.headers if h not in mapping]
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"reading {path.name}", total=None)
+        items = build_rows(table.rows, mapping, spec.build, report)
+        bar.update(task, description=f"checking and writing {kind}", total=len(items))
+        spec.store(
+            items,
+            report,
+            dry_run=dry_run,
+            batch_size=batch,
+            progress=lambda n: bar.advance(task, n),
+        )
+    _print_report(report, kind)
+
+
+@import_app.command("parties")
+def import_parties(
+    path: FileArg, maps: Maps = None, dry_run: DryRun = False, batch_size: BatchSize = 2000
+) -> None:
+    """Parties from CSV or XLSX: columns named like fields (or --map COLUMN=FIELD); every
+    row is checked first and nothing is written if any is refused. Fields: display_name,
+    legal_name, given_name, family_name, kind, email, phone, mobile, street, postcode,
+    city, region, country, website, tax_id, iban, bic, tags, lifecycle, source, segment,
+    currency, language, payment_terms_days, credit_limit, external_id, external_system."""
+    _import_records("parties", path, maps or [], dry_run, batch_size)

@@ -13,7 +13,19 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from crmledger.cli import accounts, demo, entries, imports, parties, reports, users
+from crmledger.cli import (
+    accounts,
+    deals,
+    demo,
+    entries,
+    imports,
+    interactions,
+    parties,
+    products,
+    reports,
+    satisfaction,
+    users,
+)
 from crmledger.cli.render import errors
 from crmledger.cli.state import state
 from crmledger.config import Settings
@@ -38,6 +50,11 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(users.keys_app, name="keys")
 app.add_typer(parties.party_app, name="party")
+app.add_typer(products.product_app, name="product")
+app.add_typer(interactions.interaction_app, name="interaction")
+app.add_typer(deals.deal_app, name="deal")
+app.add_typer(deals.pipeline_app, name="pipeline")
+app.add_typer(satisfaction.survey_app, name="survey")
 app.command("init")(accounts.init)
 app.command("export")(imports.export)
 app.command("serve")(reports.serve)

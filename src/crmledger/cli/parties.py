@@ -361,3 +361,17 @@ def party_search(
         for h in hits
     ]
     emit(rows, fmt, title=f"Search: {query}")
+
+
+@party_app.command("region")
+def party_region(
+    region: Annotated[
+        str | None, typer.Argument(help="A country: DE, Germany, DEU ... (omit to show it).")
+    ] = None,
+) -> None:
+    """The book's default phone region: numbers typed without a country code (for parties
+    without an address, and in searches) are read as numbers of it."""
+    if region is None:
+        console.print(state.app.parties.region() or "not set")
+        return
+    console.print(f"Phone region set to {state.app.parties.set_region(region)}.")

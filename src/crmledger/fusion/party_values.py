@@ -61,14 +61,14 @@ def _phone(name: str, value: str, region: str | None) -> str:
 
 def _emails(party: Party) -> tuple[Email, ...]:
     return tuple(
-        replace(e, address=_email(f"emails[{i}].address", e.address))
+        Email(_email(f"emails[{i}].address", e.address), e.label)
         for i, e in enumerate(party.emails)
     )
 
 
 def _phones(party: Party, region: str | None) -> tuple[Phone, ...]:
     return tuple(
-        replace(p, number=_phone(f"phones[{i}].number", p.number, region))
+        Phone(_phone(f"phones[{i}].number", p.number, region), p.label)
         for i, p in enumerate(party.phones)
     )
 
@@ -123,7 +123,13 @@ def _banks(party: Party) -> tuple[BankAccount, ...]:
     return tuple(out)
 
 
-def _stripped(party: Party) -> Party:
+def normalise_party(party: Party, region: str | None = None) -> Party:
+    """``party`` with every value in canonical form; ``region`` (ISO alpha-2) reads phone
+    numbers typed without a country code where the party has no address (the first
+    address's country wins: a local number belongs to where the party is)."""
+    addresses = tuple(_address(i, a) for i, a in enumerate(party.addresses))
+    home = addresses[0].country if addresses else None
+    # One ``replace`` for the whole party: an import normalises 100,000 of them.
     return replace(
         party,
         display_name=party.display_name.strip(),
@@ -133,18 +139,6 @@ def _stripped(party: Party) -> Party:
         source=party.source.strip(),
         segment=party.segment.strip(),
         tags=tuple(t.strip() for t in party.tags),
-    )
-
-
-def normalise_party(party: Party, region: str | None = None) -> Party:
-    """``party`` with every value in canonical form; ``region`` (ISO alpha-2) reads phone
-    numbers typed without a country code where the party has no address (the first
-    address's country wins: a local number belongs to where the party is)."""
-    party = _stripped(party)
-    addresses = tuple(_address(i, a) for i, a in enumerate(party.addresses))
-    home = addresses[0].country if addresses else None
-    return replace(
-        party,
         emails=_emails(party),
         phones=_phones(party, home or region),
         addresses=addresses,

@@ -20,7 +20,7 @@ def alembic_config(url: str = "") -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema of ``engine``'s database up to ``revision``."""
     config = alembic_config()
     with engine.begin() as conn:

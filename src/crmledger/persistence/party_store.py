@@ -21,6 +21,8 @@ from crmledger.services.crm_ports import ContactRow, PartyQuery, PartyRow
 
 _COLUMNS = [c.name for c in parties.columns]
 _SORTS = {"id": parties.c.id, "updated": parties.c.updated_at}
+#: Values per IN list (SQLite allows 32766 parameters; PostgreSQL 65535).
+_CHUNK = 500
 
 
 def _contact(row: Row[Any]) -> ContactRow:
@@ -55,8 +57,16 @@ class SqlPartyStore:
             return
         self._conn.execute(insert(parties), [_values(r) for r in rows])
         self._side_tables(rows)
-        if terms:
-            self._conn.execute(insert(party_search), [{"party_id": p, "term": t} for p, t in terms])
+        self._insert_terms(terms)
+
+    def _insert_terms(self, terms: Sequence[tuple[int, str]]) -> None:
+        # Straight to the driver: an import writes ~15 terms per party, and building a
+        # parameter dict per row through the SQL compiler cost more than the insert.
+        if not terms:
+            return
+        mark = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
+        sql = f"INSERT INTO party_search (party_id, term) VALUES ({mark}, {mark})"
+        self._conn.exec_driver_sql(sql, list(terms))
 
     def _side_tables(self, rows: Sequence[PartyRow]) -> None:
         tags = [{"party_id": r.id, "tag": t} for r in rows for t in r.tags]
@@ -83,10 +93,7 @@ class SqlPartyStore:
         for table in (party_tags, party_external_ids, party_search):
             self._conn.execute(delete(table).where(table.c.party_id == row.id))
         self._side_tables([row])
-        if terms:
-            self._conn.execute(
-                insert(party_search), [{"party_id": row.id, "term": t} for t in set(terms)]
-            )
+        self._insert_terms([(row.id, t) for t in set(terms)])
         return True
 
     # -- reads -----------------------------------------------------------------------
@@ -161,14 +168,18 @@ class SqlPartyStore:
         return [int(r[0]) for r in self._conn.execute(stmt)]
 
     def external_owners(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        if not pairs:
-            return {}
         t = party_external_ids
-        wanted = or_(*(and_(t.c.system == s, t.c.external_id == e) for s, e in pairs))
-        return {
-            (r.system, r.external_id): r.party_id
-            for r in self._conn.execute(select(t).where(wanted))
-        }
+        by_system: dict[str, list[str]] = defaultdict(list)
+        for system, ext in dict.fromkeys(pairs):
+            by_system[system].append(ext)
+        found: dict[tuple[str, str], int] = {}
+        for system, ids in by_system.items():
+            for start in range(0, len(ids), _CHUNK):
+                stmt = select(t).where(
+                    t.c.system == system, t.c.external_id.in_(ids[start : start + _CHUNK])
+                )
+                found |= {(r.system, r.external_id): r.party_id for r in self._conn.execute(stmt)}
+        return found
 
     # -- contacts --------------------------------------------------------------------
 

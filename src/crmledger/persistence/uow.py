@@ -13,8 +13,12 @@ from crmledger.persistence.access_store import (
     SqlSecretStore,
 )
 from crmledger.persistence.audit_store import SqlAuditStore
+from crmledger.persistence.commerce_store import SqlCommerceStore
+from crmledger.persistence.deal_store import SqlDealStore
+from crmledger.persistence.interaction_store import SqlInteractionStore
 from crmledger.persistence.ledger_store import ChartCache, SqlLedgerStore
 from crmledger.persistence.party_store import SqlPartyStore
+from crmledger.persistence.satisfaction_store import SqlSatisfactionStore
 
 
 class SqlUnitOfWork:
@@ -26,6 +30,10 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyStore
     secrets: SqlSecretStore
     parties: SqlPartyStore
+    deals: SqlDealStore
+    satisfaction: SqlSatisfactionStore
+    interactions: SqlInteractionStore
+    commerce: SqlCommerceStore
 
     def __init__(
         self, engine: Engine, readonly: bool = False, cache: ChartCache | None = None
@@ -52,6 +60,10 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyStore(conn)
         self.secrets = SqlSecretStore(conn)
         self.parties = SqlPartyStore(conn)
+        self.deals = SqlDealStore(conn)
+        self.satisfaction = SqlSatisfactionStore(conn)
+        self.interactions = SqlInteractionStore(conn)
+        self.commerce = SqlCommerceStore(conn)
         return self
 
     def __exit__(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from crmledger.core.crm.parties import Contact, Party, PartyKind, validate_contact, validate_party
@@ -22,8 +23,15 @@ from crmledger.fusion.party_values import normalise_country, normalise_party
 from crmledger.services.crm_ports import ContactRow, PartyQuery
 from crmledger.services.errors import ConflictError, NotFoundError, VersionConflictError
 from crmledger.services.party_codec import PartyCodec
+from crmledger.services.party_import import external_id_problems, normalise_rows
 from crmledger.services.party_search import SearchHit, find_parties
-from crmledger.services.ports import Clock, FieldCipher, UnitOfWork, UnitOfWorkFactory
+from crmledger.services.ports import (
+    Clock,
+    FieldCipher,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from crmledger.services.record_import import ImportReport
 from crmledger.services.trail import OPERATOR, Actor, record
 
 REGION_SETTING = "phone_region"
@@ -156,34 +164,83 @@ class PartyService:
         """Normalise, check and store one party; returns it as stored."""
         return self.add_many([party])[0]
 
-    def add_many(
-        self, parties: Sequence[Party], progress: Callable[[int], None] | None = None
-    ) -> list[Party]:
-        """Store ``parties`` in one transaction (all or none); ``progress`` gets counts."""
+    def add_many(self, parties: Sequence[Party]) -> list[Party]:
+        """Store ``parties`` in one transaction (all or none)."""
         self._actor.require("parties", "write")
         at = self._clock.now()
         with self._uow() as uow:
             region = self._region(uow)
             ready = [self._prepare(p, region) for p in parties]
-            ids = uow.parties.reserve_ids(len(ready))
-            self._check_links(uow, ready, [])
-            stored: list[Party] = []
-            rows = []
-            terms: list[tuple[int, str]] = []
-            for draft, party_id in zip(ready, ids, strict=True):
-                party = replace(draft, id=party_id, version=1, created_at=at, updated_at=at)
-                row, hashes = self._codec.encode(party, party_id, at)
-                rows.append(row)
-                terms.extend((party_id, h) for h in set(hashes))
-                stored.append(party)
-            uow.parties.insert(rows, terms)
+            stored = self._store(uow, ready, at)
             for party in stored:
                 view = audit_view(party)
                 record(uow, self._actor, at, "party.create", "party", party.id, None, view)
             uow.commit()
-        if progress is not None:
-            progress(len(stored))
         return stored
+
+    def _store(self, uow: UnitOfWork, ready: Sequence[Party], at: datetime) -> list[Party]:
+        """Insert prepared parties (normalised and checked by :meth:`_prepare`)."""
+        ids = uow.parties.reserve_ids(len(ready))
+        self._check_links(uow, ready, [])
+        stored: list[Party] = []
+        rows = []
+        terms: list[tuple[int, str]] = []
+        for draft, party_id in zip(ready, ids, strict=True):
+            party = replace(draft, id=party_id, version=1, created_at=at, updated_at=at)
+            row, hashes = self._codec.encode(party, party_id, at)
+            rows.append(row)
+            terms.extend((party_id, h) for h in set(hashes))
+            stored.append(party)
+        uow.parties.insert(rows, terms)
+        return stored
+
+    def import_parties(
+        self,
+        items: Sequence[tuple[int, Party]],
+        report: ImportReport,
+        dry_run: bool = False,
+        batch_size: int = 2000,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Normalise, check and store every ``(line, party)`` in one transaction: all of
+        them, or (when a problem turns up or it is a dry run) none. Every problem goes into
+        ``report`` with its line.
+
+        Batches of ``batch_size`` are normalised, checked and written one after the other;
+        a problem anywhere rolls the whole transaction back. The write lock is held from the
+        first batch to the commit.
+        """
+        self._actor.require("parties", "write")
+        at = self._clock.now()
+        seen: dict[tuple[str, str], int] = {}
+        with self._uow() as uow:
+            region = self._region(uow)
+            for start in range(0, len(items), batch_size):
+                chunk = items[start : start + batch_size]
+                ready, problems = normalise_rows(chunk, report.source, region)
+                for problem in problems:
+                    report.add(problem)
+                external_id_problems(uow, chunk, seen, report)
+                if report.ok and not dry_run:
+                    self._store_batch(uow, ready, at, report)
+                if progress is not None:
+                    progress(len(chunk))
+            if report.ok and not dry_run:
+                uow.commit()
+        return report
+
+    def _store_batch(
+        self, uow: UnitOfWork, ready: Sequence[Party], at: datetime, report: ImportReport
+    ) -> None:
+        stored = self._store(uow, ready, at)
+        span = {
+            "source": report.source,
+            "parties": len(stored),
+            "first_id": stored[0].id,
+            "last_id": stored[-1].id,
+        }
+        record(uow, self._actor, at, "party.import", "party", stored[0].id, None, span)
+        report.written += len(stored)
 
     def get(self, party_id: int) -> Party:
         """One party; :class:`NotFoundError` when there is none."""

@@ -32,7 +32,7 @@ from crmledger.core.crm.parties import (
 from crmledger.core.crm.search import exact_terms, name_terms
 from crmledger.core.currencies import iso_currency
 from crmledger.core.money import from_minor, to_minor
-from crmledger.fusion.normalise import email_key, search_key
+from crmledger.fusion.normalise import search_key
 from crmledger.services.crm_ports import PartyRow
 from crmledger.services.ports import FieldCipher, FieldContext
 
@@ -71,7 +71,8 @@ def search_terms(party: Party) -> set[str]:
     terms = name_terms(search_key(party.display_name))
     if party.legal_name:
         terms |= name_terms(search_key(party.legal_name))
-    terms |= exact_terms("email", (email_key(e.address) for e in party.emails))
+    # Stored addresses are normalised already: email_key() of them is just the case-fold.
+    terms |= exact_terms("email", (e.address.casefold() for e in party.emails))
     terms |= exact_terms("phone", (p.number for p in party.phones))
     # With and without the country prefix: people type "136695976" as often as "DE1366…".
     terms |= exact_terms("tax", (t.value for t in party.tax_ids))
@@ -87,8 +88,8 @@ class PartyCodec:
 
     def hashed(self, terms: Iterable[str]) -> list[str]:
         """The blind-index hashes of ``terms``."""
-        index = self.cipher.blind_index
-        return [index(t, TABLE, SEARCH_COLUMN) for t in terms]
+        index = self.cipher.blind_indexer(TABLE, SEARCH_COLUMN)
+        return [index(t) for t in terms]
 
     def encode(self, party: Party, party_id: int, at: datetime) -> tuple[PartyRow, list[str]]:
         """The row for ``party`` stored as ``party_id`` and its hashed search terms."""

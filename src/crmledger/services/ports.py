@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -13,7 +13,13 @@ from crmledger.core.audit_log import AuditRecord
 from crmledger.core.entries import JournalEntry
 from crmledger.core.imports import BalanceAssertion
 from crmledger.core.money import Commodity
-from crmledger.services.crm_ports import PartyStore
+from crmledger.services.crm_ports import (
+    CommerceStore,
+    DealStore,
+    InteractionStore,
+    PartyStore,
+    SatisfactionStore,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +298,22 @@ class UnitOfWork(Protocol):
     def parties(self) -> PartyStore:
         """Parties and contacts in this transaction."""
 
+    @property
+    def deals(self) -> DealStore:
+        """Pipelines, deals and their stage history in this transaction."""
+
+    @property
+    def satisfaction(self) -> SatisfactionStore:
+        """NPS and CSAT responses in this transaction."""
+
+    @property
+    def interactions(self) -> InteractionStore:
+        """Interactions, the timeline and their full-text index in this transaction."""
+
+    @property
+    def commerce(self) -> CommerceStore:
+        """Products, tax categories, quotes, sales orders and contracts in this transaction."""
+
     def __enter__(self) -> Self: ...
     def __exit__(
         self,
@@ -339,6 +361,8 @@ class FieldCipher(Protocol):
     def key_version(self, stored: str) -> int: ...
     def current_version(self) -> int: ...
     def blind_index(self, value: str, table: str, column: str) -> str: ...
+    def blind_indexer(self, table: str, column: str) -> Callable[[str], str]:
+        """``blind_index`` of one column as a function (cheaper for many values)."""
 
 
 class KeyRingAdmin(Protocol):

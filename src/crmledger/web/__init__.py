@@ -7,9 +7,14 @@ page also works without script, and nothing inline runs (the CSP forbids it)::
     install_web(root, book, secure=True)   # pages at /, assets at /static
 
 Modules: :mod:`.session` (cookie, CSRF, who is signed in), :mod:`.render` (templates,
-flash messages), :mod:`.errors` (login redirect, 403 and 404 pages), and one module of
-routes per area: :mod:`.pages_auth`, :mod:`.pages_ledger`, :mod:`.entry_form`,
-:mod:`.pages_reports`, :mod:`.pages_admin`.
+flash messages), :mod:`.errors` (login redirect, 403 and 404 pages), :mod:`.forms`
+(posted values, service errors placed next to their inputs), and one module of routes per
+area: :mod:`.pages_auth`, :mod:`.pages_ledger`, :mod:`.entry_form`, :mod:`.pages_reports`,
+:mod:`.pages_admin`; the CRM's :mod:`.pages_customers`, :mod:`.customer_page`,
+:mod:`.pages_contacts`, :mod:`.pages_interactions`, :mod:`.pages_deals`,
+:mod:`.pages_products`, :mod:`.pages_quotes` and :mod:`.pages_orders` (their forms are read
+by :mod:`.customer_form`, :mod:`.interaction_form`, :mod:`.deal_form`,
+:mod:`.product_form` and :mod:`.quote_form`).
 """
 
 from __future__ import annotations
@@ -20,18 +25,44 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from crmledger.bootstrap import App
-from crmledger.web import entry_form, pages_admin, pages_auth, pages_ledger, pages_reports
+from crmledger.web import (
+    customer_page,
+    entry_form,
+    pages_admin,
+    pages_auth,
+    pages_contacts,
+    pages_customers,
+    pages_deals,
+    pages_interactions,
+    pages_ledger,
+    pages_orders,
+    pages_products,
+    pages_quotes,
+    pages_reports,
+)
 from crmledger.web.errors import install_handlers
 from crmledger.web.render import STATIC_DIR, STATIC_URL
 from crmledger.web.session import WebState
 
 __all__ = ["install_web"]
+LEDGER_PAGES = (pages_auth, entry_form, pages_ledger, pages_reports, pages_admin)
+#: The CRM's pages (customers first: ``/customers/new`` before ``/customers/{id}``).
+CRM_PAGES = (
+    pages_customers,
+    customer_page,
+    pages_contacts,
+    pages_interactions,
+    pages_deals,
+    pages_products,
+    pages_quotes,
+    pages_orders,
+)
 
 
 def install_web(root: FastAPI, book: App, *, secure: bool) -> None:
     """Add the web UI's routes, error pages and static files to ``root``."""
     root.state.web = WebState(book=book, secure=secure, flash_key=secrets.token_bytes(32))
-    for module in (pages_auth, entry_form, pages_ledger, pages_reports, pages_admin):
+    for module in (*LEDGER_PAGES, *CRM_PAGES):
         root.include_router(module.router, include_in_schema=False)
     root.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
     install_handlers(root)

@@ -32,8 +32,6 @@ LOG_FILTERS = (
 
 #: Sections that exist in the navigation but not yet in the product.
 PLACEHOLDERS = {
-    "/customers": ("Customers", "Companies and people, their contacts and interactions."),
-    "/deals": ("Deals", "The sales pipeline: deals by stage, owner and value."),
     "/invoices": ("Invoices", "Customer invoices, credit notes and what is due."),
     "/payments": ("Payments", "Payments received and made, matched to invoices and bills."),
     "/expenses": ("Expenses", "Vendor bills and expenses."),

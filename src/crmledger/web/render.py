@@ -26,6 +26,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from crmledger.web import crm_view
 from crmledger.web.session import Viewer, clear_cookie, web_state
 
 HERE = Path(__file__).parent
@@ -37,6 +38,11 @@ FLASH_KINDS = ("success", "warning", "error", "info")
 
 #: Nav links and the permission each needs (a role without it does not see the link).
 NAV_NEEDS: dict[str, tuple[str, str]] = {
+    "/customers": ("parties", "read"),
+    "/complaints": ("interactions", "read"),
+    "/deals": ("deals", "read"),
+    "/quotes": ("sales", "read"),
+    "/products": ("products", "read"),
     "/accounts": ("accounts", "read"),
     "/journal": ("journal", "read"),
     "/reports": ("reports", "read"),
@@ -61,6 +67,11 @@ def environment() -> Environment:
         auto_reload=False,
     )
     env.filters["amount"] = format_amount
+    env.filters["words"] = crm_view.words
+    env.filters["badge"] = crm_view.badge
+    env.filters["when"] = crm_view.when
+    env.filters["money"] = crm_view.money
+    env.filters["plain"] = crm_view.plain
     return env
 
 

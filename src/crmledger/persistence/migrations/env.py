@@ -5,7 +5,14 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from crmledger.persistence import crm_tables, platform_tables  # noqa: F401  (registers tables)
+from crmledger.persistence import (  # noqa: F401  (registers tables)
+    commerce_tables,
+    crm_tables,
+    deal_tables,
+    interaction_tables,
+    platform_tables,
+    satisfaction_tables,
+)
 from crmledger.persistence.engine import make_engine
 from crmledger.persistence.tables import metadata
 

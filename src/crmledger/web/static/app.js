@@ -1,6 +1,14 @@
 // crmledger web shell: plain ES2020, loaded with `defer`, no inline code (strict CSP).
 //
 // Contract (see templates/README.md):
+//   form[data-quote-form]                   -> quote editor (money is priced by the server):
+//     [data-quote-line]    one line row; holds input name=line_key (its ids end in it)
+//     [data-add-line]      button: clone the last line, cleared, with a fresh key
+//     [data-remove-line]   button inside a line: remove it
+//     "quote-lines-changed" is dispatched on the lines so htmx asks for new totals
+//   [data-board]                            -> pipeline board: drag .deal-card[draggable]
+//     onto a .board-column[data-stage]; a column with data-stage-kind="lost" asks for the
+//     reason in dialog#lost-dialog first; the move is an htmx POST to data-move-url
 //   <meta name="csrf-token" content="...">  -> header X-CSRF-Token on every htmx request
 //   form[data-entry-form]                   -> journal-entry helper:
 //     [data-posting-row]   one posting; holds inputs name=account, name=amount, name=commodity
@@ -176,6 +184,8 @@
       }
     });
     row.querySelectorAll(".error").forEach((el) => { el.textContent = ""; });
+    row.querySelectorAll("output").forEach((el) => { el.textContent = ""; });
+    return suffix;
   };
 
   const addRow = (form) => {
@@ -239,6 +249,154 @@
     const bad = form.querySelector('[aria-invalid="true"]');
     if (bad) bad.focus();
   }, true);
+
+  // ---- Quote editor: rows only; every total comes from the server ---------------------
+
+  const quoteFormOf = (el) => (el && el.closest ? el.closest("form[data-quote-form]") : null);
+  const linesChanged = (form) => {
+    const lines = form.querySelector("[data-quote-lines]");
+    if (lines) lines.dispatchEvent(new CustomEvent("quote-lines-changed", { bubbles: true }));
+  };
+
+  const addLine = (form) => {
+    const rows = Array.from(form.querySelectorAll("[data-quote-line]"));
+    const last = rows[rows.length - 1];
+    if (!last) return;
+    const clone = last.cloneNode(true);
+    const suffix = resetRow(clone);
+    const key = clone.querySelector('input[name="line_key"]');
+    if (key) key.value = `${key.value}${suffix}`.slice(0, 40);
+    last.after(clone);
+    if (window.htmx) window.htmx.process(clone);
+    const first = clone.querySelector("select, input:not([type=hidden])");
+    if (first) first.focus();
+  };
+
+  const removeLine = (form, row) => {
+    const rows = Array.from(form.querySelectorAll("[data-quote-line]"));
+    if (rows.length <= 1) {
+      resetRow(row);
+    } else {
+      const next = rows[rows.indexOf(row) + 1] || rows[rows.indexOf(row) - 1];
+      row.remove();
+      const focusTarget = next && next.querySelector("select, input:not([type=hidden])");
+      if (focusTarget) focusTarget.focus();
+    }
+    linesChanged(form);
+  };
+
+  document.addEventListener("click", (evt) => {
+    const target = evt.target instanceof Element ? evt.target : null;
+    const add = target && target.closest("[data-add-line]");
+    const remove = target && target.closest("[data-remove-line]");
+    const form = quoteFormOf(add || remove);
+    if (!form) return;
+    evt.preventDefault();
+    if (add) addLine(form);
+    else removeLine(form, remove.closest("[data-quote-line]"));
+  });
+
+  // A line filled from its product (swapped in by htmx): ask for the new totals.
+  document.addEventListener("htmx:load", (evt) => {
+    const row = evt.target instanceof Element && evt.target.matches("[data-quote-line]") ? evt.target : null;
+    const form = quoteFormOf(row);
+    if (form) linesChanged(form);
+  });
+
+  // ---- Pipeline board: drag a card to another stage ---------------------------------
+
+  let dragged = null;
+  let pendingLoss = null;
+  const columnOf = (el) => (el instanceof Element ? el.closest("[data-board] .board-column[data-stage]") : null);
+  const clearTargets = () => {
+    document.querySelectorAll(".board-column.is-drop-target").forEach((c) => c.classList.remove("is-drop-target"));
+  };
+
+  const moveDeal = (card, column, reason) => {
+    const list = column.querySelector(".deal-cards");
+    if (list) list.prepend(card); // shown at once; the board the server sends back replaces it
+    card.classList.add("is-moving");
+    if (!window.htmx) return;
+    window.htmx.ajax("POST", card.dataset.moveUrl, {
+      target: "#board",
+      swap: "outerHTML",
+      values: { to_stage: column.dataset.stage, version: card.dataset.version || "", reason },
+    });
+  };
+
+  const askReason = (card, column) => {
+    const dialog = document.getElementById("lost-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    pendingLoss = { card, column };
+    const label = dialog.querySelector("[data-lost-deal]");
+    if (label) label.textContent = `${card.dataset.title || "This deal"} → ${column.dataset.stageName || column.dataset.stage}`;
+    const error = dialog.querySelector("[data-lost-error]");
+    if (error) error.textContent = "";
+    const reason = dialog.querySelector('textarea[name="reason"]');
+    if (reason) { reason.value = ""; reason.removeAttribute("aria-invalid"); }
+    dialog.showModal();
+    if (reason) reason.focus();
+  };
+
+  document.addEventListener("dragstart", (evt) => {
+    const card = evt.target instanceof Element ? evt.target.closest('.deal-card[draggable="true"]') : null;
+    if (!card) return;
+    dragged = card;
+    card.classList.add("is-dragging");
+    if (evt.dataTransfer) {
+      evt.dataTransfer.effectAllowed = "move";
+      evt.dataTransfer.setData("text/plain", card.dataset.dealId || "");
+    }
+  });
+  document.addEventListener("dragend", () => {
+    if (dragged) dragged.classList.remove("is-dragging");
+    dragged = null;
+    clearTargets();
+  });
+  document.addEventListener("dragover", (evt) => {
+    const column = columnOf(evt.target);
+    if (!dragged || !column || column.dataset.stage === dragged.dataset.stage) return;
+    evt.preventDefault();
+    if (evt.dataTransfer) evt.dataTransfer.dropEffect = "move";
+    if (!column.classList.contains("is-drop-target")) {
+      clearTargets();
+      column.classList.add("is-drop-target");
+    }
+  });
+  document.addEventListener("drop", (evt) => {
+    const column = columnOf(evt.target);
+    const card = dragged;
+    clearTargets();
+    if (!card || !column || column.dataset.stage === card.dataset.stage) return;
+    evt.preventDefault();
+    if (column.dataset.stageKind === "lost") askReason(card, column);
+    else moveDeal(card, column, "");
+  });
+
+  document.addEventListener("submit", (evt) => {
+    const form = evt.target instanceof HTMLFormElement && evt.target.matches("[data-lost-form]") ? evt.target : null;
+    if (!form) return;
+    evt.preventDefault();
+    const reason = form.querySelector('textarea[name="reason"]');
+    const text = reason ? reason.value.trim() : "";
+    if (!text) {
+      const error = form.querySelector("[data-lost-error]");
+      if (error) error.textContent = "Say why the deal was lost.";
+      if (reason) { reason.setAttribute("aria-invalid", "true"); reason.focus(); }
+      return;
+    }
+    const dialog = form.closest("dialog");
+    if (dialog) dialog.close();
+    if (pendingLoss) moveDeal(pendingLoss.card, pendingLoss.column, text);
+    pendingLoss = null;
+  });
+  document.addEventListener("click", (evt) => {
+    const cancel = evt.target instanceof Element ? evt.target.closest("[data-dialog-cancel]") : null;
+    const dialog = cancel && cancel.closest("dialog");
+    if (!dialog) return;
+    pendingLoss = null;
+    dialog.close();
+  });
 
   const init = (root) => {
     const scope = root && root.querySelectorAll ? root : document;
