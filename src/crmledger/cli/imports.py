@@ -26,6 +26,13 @@ from crmledger.services.errors import InvalidInputError
 from crmledger.services.imports import file_fingerprint
 from crmledger.services.party_import import PARTY_FIELDS, party_from_row
 from crmledger.services.record_import import ImportReport, build_rows, map_headers
+from crmledger.services.record_kinds import (
+    INTERACTION_FIELDS,
+    PRODUCT_FIELDS,
+    interaction_from_row,
+    product_from_row,
+    store_all,
+)
 
 import_app = typer.Typer(
     help="Import journal entries and CRM records (atomic per file, all problems listed).",
@@ -155,7 +162,18 @@ class RecordKind:
 
 def _record_kinds() -> dict[str, RecordKind]:
     app = state.app
-    return {"parties": RecordKind(PARTY_FIELDS, party_from_row, app.parties.import_parties)}
+    base = app.ledger.info().base_currency or "EUR"
+    return {
+        "parties": RecordKind(PARTY_FIELDS, party_from_row, app.parties.import_parties),
+        "interactions": RecordKind(
+            INTERACTION_FIELDS,
+            interaction_from_row(lambda ref: app.parties.find_external("import", ref)),
+            store_all(app.interactions.add_many),
+        ),
+        "products": RecordKind(
+            PRODUCT_FIELDS, product_from_row(base), store_all(app.products.add_many)
+        ),
+    }
 
 
 def _explicit(maps: list[str]) -> dict[str, str]:
@@ -225,3 +243,20 @@ def import_parties(
     city, region, country, website, tax_id, iban, bic, tags, lifecycle, source, segment,
     currency, language, payment_terms_days, credit_limit, external_id, external_system."""
     _import_records("parties", path, maps or [], dry_run, batch_size)
+
+
+@import_app.command("interactions")
+def import_interactions(path: FileArg, maps: Maps = None, dry_run: DryRun = False) -> None:
+    """Interactions from CSV or XLSX, all or none. A row names its party by party_id or by
+    party_ref (the external id a party import stored, e.g. its customer number). Fields:
+    party_id, party_ref, kind, subject, body, channel, direction, occurred_at (ISO 8601;
+    UTC unless it says otherwise), due_at, status, priority, resolution."""
+    _import_records("interactions", path, maps or [], dry_run, 0)
+
+
+@import_app.command("products")
+def import_products(path: FileArg, maps: Maps = None, dry_run: DryRun = False) -> None:
+    """Products from CSV or XLSX, all or none. Fields: sku, name, description, unit, kind
+    (good or service), price ("120.00" in currency or the base currency, or "120.00 EUR;
+    130.00 USD"), currency, tax_category, income_account, cost, cost_account, active."""
+    _import_records("products", path, maps or [], dry_run, 0)

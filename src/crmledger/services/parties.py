@@ -248,6 +248,12 @@ class PartyService:
         with self._uow(readonly=True) as uow:
             return self._load(uow, party_id)
 
+    def find_external(self, system: str, external_id: str) -> int | None:
+        """The id of the party holding ``(system, external_id)``, if any."""
+        self._actor.require("parties", "read")
+        with self._uow(readonly=True) as uow:
+            return uow.parties.external_owners([(system, external_id)]).get((system, external_id))
+
     def many(self, ids: Iterable[int]) -> dict[int, Party]:
         """The parties of ``ids`` that exist, by id."""
         self._actor.require("parties", "read")
