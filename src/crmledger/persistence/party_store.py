@@ -60,13 +60,23 @@ class SqlPartyStore:
         self._insert_terms(terms)
 
     def _insert_terms(self, terms: Sequence[tuple[int, str]]) -> None:
-        # Straight to the driver: an import writes ~15 terms per party, and building a
-        # parameter dict per row through the SQL compiler cost more than the insert.
         if not terms:
             return
-        mark = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
-        sql = f"INSERT INTO party_search (party_id, term) VALUES ({mark}, {mark})"
-        self._conn.exec_driver_sql(sql, list(terms))
+        if self._conn.dialect.name == "sqlite":
+            # Straight to the driver: an import writes ~15 terms per party, and building a
+            # parameter dict per row through the SQL compiler cost more than the insert.
+            sql = "INSERT INTO party_search (party_id, term) VALUES (?, ?)"
+            self._conn.exec_driver_sql(sql, list(terms))
+            return
+        # PostgreSQL: COPY, the bulk path (an executemany costs a statement per row).
+        driver = self._conn.connection.driver_connection
+        assert driver is not None
+        with (
+            driver.cursor() as cursor,
+            cursor.copy("COPY party_search (party_id, term) FROM STDIN") as copy,
+        ):
+            for row in terms:
+                copy.write_row(row)
 
     def _side_tables(self, rows: Sequence[PartyRow]) -> None:
         tags = [{"party_id": r.id, "tag": t} for r in rows for t in r.tags]
@@ -152,6 +162,7 @@ class SqlPartyStore:
             .where(party_search.c.term.in_(wanted))
             .group_by(party_search.c.party_id)
             .having(func.count() == len(wanted))
+            .order_by(party_search.c.party_id.desc())
             .limit(limit)
         )
         return [int(r[0]) for r in self._conn.execute(stmt)]
@@ -211,6 +222,16 @@ class SqlPartyStore:
             stmt = stmt.where(contacts.c.organisation_id == organisation_id)
         if person_id is not None:
             stmt = stmt.where(contacts.c.person_id == person_id)
+        return [_contact(r) for r in self._conn.execute(stmt)]
+
+    def contacts_of_people(self, person_ids: Sequence[int]) -> list[ContactRow]:
+        if not person_ids:
+            return []
+        stmt = (
+            select(contacts)
+            .where(contacts.c.person_id.in_(list(person_ids)))
+            .order_by(contacts.c.is_primary.desc(), contacts.c.id)
+        )
         return [_contact(r) for r in self._conn.execute(stmt)]
 
     def contact_page(self, after_id: int, limit: int) -> list[ContactRow]:

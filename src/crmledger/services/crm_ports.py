@@ -105,6 +105,9 @@ class PartyStore(Protocol):
     def contacts(
         self, organisation_id: int | None = None, person_id: int | None = None
     ) -> list[ContactRow]: ...
+    def contacts_of_people(self, person_ids: Sequence[int]) -> list[ContactRow]:
+        """The contact links of several people at once."""
+
     def contact_page(self, after_id: int, limit: int) -> list[ContactRow]: ...
     def update_contact(
         self, contact_id: int, expected_version: int, role: str, primary: bool

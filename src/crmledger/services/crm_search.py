@@ -102,8 +102,8 @@ class CrmSearch:
         hits = self._parties.search(text, limit)
         people = [h.party.id for h in hits if h.party.is_person and h.party.id is not None]
         links: dict[int, list[ContactView]] = {}
-        for person_id in people:
-            links[person_id] = self._parties.contacts(person_id=person_id)
+        for view in self._parties.contacts_of_people(people) if people else []:
+            links.setdefault(view.person.id or 0, []).append(view)
         out = []
         for hit in hits:
             party = hit.party

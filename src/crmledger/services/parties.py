@@ -171,6 +171,7 @@ class PartyService:
         with self._uow() as uow:
             region = self._region(uow)
             ready = [self._prepare(p, region) for p in parties]
+            self._check_links(uow, ready, [])
             stored = self._store(uow, ready, at)
             for party in stored:
                 view = audit_view(party)
@@ -179,9 +180,9 @@ class PartyService:
         return stored
 
     def _store(self, uow: UnitOfWork, ready: Sequence[Party], at: datetime) -> list[Party]:
-        """Insert prepared parties (normalised and checked by :meth:`_prepare`)."""
+        """Insert prepared parties (normalised and checked by :meth:`_prepare`, their links
+        by :meth:`_check_links` or the import's up-front check; the store's keys back both)."""
         ids = uow.parties.reserve_ids(len(ready))
-        self._check_links(uow, ready, [])
         stored: list[Party] = []
         rows = []
         terms: list[tuple[int, str]] = []
@@ -215,12 +216,14 @@ class PartyService:
         seen: dict[tuple[str, str], int] = {}
         with self._uow() as uow:
             region = self._region(uow)
+            # Once, before anything is written: the rows of this import are not the
+            # book's yet, and a duplicate within the file is caught by ``seen``.
+            external_id_problems(uow, items, seen, report)
             for start in range(0, len(items), batch_size):
                 chunk = items[start : start + batch_size]
                 ready, problems = normalise_rows(chunk, report.source, region)
                 for problem in problems:
                     report.add(problem)
-                external_id_problems(uow, chunk, seen, report)
                 if report.ok and not dry_run:
                     self._store_batch(uow, ready, at, report)
                 if progress is not None:
@@ -333,6 +336,12 @@ class PartyService:
         with self._uow(readonly=True) as uow:
             links = uow.parties.contacts(organisation_id, person_id)
             return self._views(uow, links)
+
+    def contacts_of_people(self, person_ids: Iterable[int]) -> builtins.list[ContactView]:
+        """The contact links of several people, in one read (a search result page)."""
+        self._actor.require("parties", "read")
+        with self._uow(readonly=True) as uow:
+            return self._views(uow, uow.parties.contacts_of_people(sorted(set(person_ids))))
 
     def contact_page(self, after_id: int, limit: int) -> builtins.list[ContactView]:
         """All contact links by id."""

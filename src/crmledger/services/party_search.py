@@ -21,8 +21,10 @@ from crmledger.fusion.normalise import email_key, phone_candidates, search_key
 from crmledger.services.crm_ports import PartyStore
 from crmledger.services.party_codec import PartyCodec
 
-#: How many name candidates are decrypted and checked at most per query.
-CANDIDATES = 400
+#: How many name candidates (the newest parties holding every trigram) are decrypted and
+#: checked at most per query: a fragment common to thousands of names gives its best
+#: matches among the newest parties; more letters narrow it.
+CANDIDATES = 100
 _TAX = re.compile(r"^[A-Za-z]{0,3}[ -]?[0-9][0-9A-Za-z .\-/]{4,}$")
 
 
