@@ -24,7 +24,7 @@ from crmledger.services.party_codec import PartyCodec
 #: How many name candidates (the newest parties holding every trigram) are decrypted and
 #: checked at most per query: a fragment common to thousands of names gives its best
 #: matches among the newest parties; more letters narrow it.
-CANDIDATES = 100
+CANDIDATES = 60
 _TAX = re.compile(r"^[A-Za-z]{0,3}[ -]?[0-9][0-9A-Za-z .\-/]{4,}$")
 
 
