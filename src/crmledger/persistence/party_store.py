@@ -35,6 +35,8 @@ _COLUMNS = [c.name for c in parties.columns]
 _SORTS = {"id": parties.c.id, "updated": parties.c.updated_at}
 #: Values per IN list (SQLite allows 32766 parameters; PostgreSQL 65535).
 _CHUNK = 500
+#: Terms checked per name candidate besides the one whose postings are walked.
+_PROBES = 3
 
 
 def _contact(row: Row[Any]) -> ContactRow:
@@ -174,7 +176,9 @@ class SqlPartyStore:
             return []
         driver = party_search
         probes = []
-        for term in wanted[1:]:
+        # A few probes narrow enough (the caller checks every candidate's real name); more
+        # made PostgreSQL plan hash semi-joins over whole posting lists.
+        for term in wanted[1 : _PROBES + 1]:
             other = party_search.alias()
             probes.append(
                 exists().where(other.c.term == term, other.c.party_id == driver.c.party_id)

@@ -68,7 +68,10 @@ def find_parties(
         for party_id in store.matching_any([term_hash], limit):
             exact_ids.setdefault(party_id, how)
     query = query_terms(search_key(text))
-    name_ids = store.matching_all(codec.hashed(query.name), CANDIDATES) if query.name else []
+    # An email or a valid phone number is no name fragment; other digits may be (company
+    # names hold them).
+    by_name = bool(query.name) and "@" not in text and "phone" not in exact.values()
+    name_ids = store.matching_all(codec.hashed(query.name), CANDIDATES) if by_name else []
     rows = store.many(sorted(set(name_ids) | set(exact_ids)))
     hits = []
     for row in rows:
