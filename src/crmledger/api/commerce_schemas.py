@@ -15,18 +15,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends
-from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
-from crmledger.api.deps import Caller
 from crmledger.api.schemas import (
     ACCOUNT_NAME,
     ACCOUNT_NAME_MAX,
     Day,
     In,
+    RowId,
     Short,
     Text,
-    _json_number,
     money,
 )
 from crmledger.core.crm.contracts import ContractStatus, Frequency
@@ -37,7 +35,6 @@ from crmledger.services.products import StoredProduct
 from crmledger.services.sales import DraftLine, Priced, Quote, SalesDocument, SalesOrder
 
 #: An id in a body: a JSON integer (``7``, never ``"7"``).
-Id = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_json_number)]
 #: An id in a query string.
 QueryId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
@@ -67,18 +64,6 @@ Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,6
 TaxCategory = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 Unit = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x20][^\x00]{0,19}$")]
 MAX_LINES = 500
-
-
-def allowed(permission: str) -> Any:
-    """A dependency that refuses a caller without ``permission`` (``sales:write``) before
-    the request's headers are read, so a role that may not act learns 403, not that an
-    ``If-Match`` is missing (the service checks the permission again)."""
-    resource, action = permission.split(":")
-
-    def check(caller: Caller) -> None:
-        caller.require(resource, action)
-
-    return Depends(check)
 
 
 # -- products -------------------------------------------------------------------------------
@@ -182,7 +167,7 @@ class LineIn(In):
     """A line; what is left out comes from the product (its name, its price in the
     document's currency, its tax category)."""
 
-    product_id: Id | None = None
+    product_id: RowId | None = None
     description: Text | None = None
     quantity: Quantity = "1"
     unit_price: Price | None = None
@@ -218,11 +203,11 @@ class QuotePreview(In):
 class QuoteCreate(In):
     """A new draft quote for a party, optionally for one of its deals."""
 
-    party_id: Id
+    party_id: RowId
     currency: Currency
     lines: Lines = Field(default_factory=list)
     valid_until: Day | None = None
-    deal_id: Id | None = None
+    deal_id: RowId | None = None
 
 
 class QuoteUpdate(In):
@@ -230,22 +215,22 @@ class QuoteUpdate(In):
 
     lines: Lines | None = None
     valid_until: Day | None = None
-    deal_id: Id | None = None
+    deal_id: RowId | None = None
 
 
 class OrderCreate(In):
     """A new draft order without a quote."""
 
-    party_id: Id
+    party_id: RowId
     currency: Currency
     lines: Lines = Field(default_factory=list)
-    deal_id: Id | None = None
+    deal_id: RowId | None = None
 
 
 class OrderFromQuote(In):
     """The order of a quote: the quote is accepted and its order created."""
 
-    quote_id: Id
+    quote_id: RowId
 
 
 class LinePublic(BaseModel):
@@ -409,8 +394,8 @@ class ContractCreate(In):
     ``prices`` the product's list price in ``currency`` applies from ``start``; without a
     description, the product's name."""
 
-    party_id: Id
-    product_id: Id | None = None
+    party_id: RowId
+    product_id: RowId | None = None
     description: Text = ""
     currency: Currency
     frequency: Frequency

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StringConstraints
 
-from crmledger.api.schemas import AMOUNT, NO_NUL, In, _json_number
+from crmledger.api.schemas import AMOUNT, NO_NUL, In, RowId, json_number
 from crmledger.core.crm.parties import (
     Address,
     BankAccount,
@@ -32,7 +32,6 @@ Label = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 Money = Annotated[str, StringConstraints(pattern=AMOUNT)]
 Items = 20
 #: A JSON Schema integer: ``7`` or ``7.0``, never ``"7"`` or ``true``.
-Id = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_json_number)]
 
 
 class EmailIn(In):
@@ -85,15 +84,15 @@ class _PartyFields(In):
     tags: list[Annotated[str, StringConstraints(pattern=NO_NUL, max_length=50)]] = Field(
         default_factory=list, max_length=50
     )
-    owner_id: Id | None = None
+    owner_id: RowId | None = None
     lifecycle: Lifecycle = Lifecycle.LEAD
     source: Str100 = ""
     segment: Str100 = ""
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z-]{2,35}$")] | None = None
-    payment_terms_days: (
-        Annotated[int, Field(ge=0, le=366), BeforeValidator(_json_number)] | None
-    ) = None
+    payment_terms_days: Annotated[int, Field(ge=0, le=366), BeforeValidator(json_number)] | None = (
+        None
+    )
     credit_limit: Money | None = Field(None, description='A decimal string, e.g. "5000.00".')
     external_ids: list[ExternalIdIn] = Field(default_factory=list, max_length=Items)
 
@@ -259,8 +258,8 @@ class PartyRef(BaseModel):
 class ContactCreate(In):
     """Link a person to an organisation."""
 
-    organisation_id: Id
-    person_id: Id
+    organisation_id: RowId
+    person_id: RowId
     role: Str100 = ""
     primary: StrictBool = False
 

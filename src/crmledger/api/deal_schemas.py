@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from crmledger.api.schemas import NO_NUL, CommodityCode, Day, In, Short
+from crmledger.api.schemas import NO_NUL, CommodityCode, Day, In, RowId, Short
 from crmledger.core.crm.deals import (
     Deal,
     ForecastRow,
@@ -40,14 +40,6 @@ Probability = Annotated[str, StringConstraints(pattern=r"^(0(\.[0-9]{1,4})?|1(\.
 Reason = Annotated[str, StringConstraints(pattern=NO_NUL, max_length=500)]
 
 
-def _json_integer(value: object) -> object:
-    # A JSON Schema integer is 7 or 7.0, never "7" or true (pydantic would coerce them).
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("not an integer")
-    return value
-
-
-RowId = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_json_integer)]
 #: A calendar month.
 MONTH = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
 

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, StringConstraints
 
-from crmledger.api.schemas import NO_NUL, In, Short, _json_number
+from crmledger.api.schemas import NO_NUL, In, RowId, Short
 from crmledger.core.crm.interactions import (
     Channel,
     Direction,
@@ -27,7 +27,7 @@ from crmledger.core.crm.interactions import (
     SlaState,
     Status,
 )
-from crmledger.services.interactions import BODY_MAX, ID_MAX, RESOLUTION_MAX, TimelineItem
+from crmledger.services.interactions import BODY_MAX, RESOLUTION_MAX, TimelineItem
 
 _MOMENT = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
@@ -45,7 +45,6 @@ def _rfc3339(value: object) -> object:
 #: A date and time with its offset, only ever written in RFC 3339.
 Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 #: An id: a JSON integer (``7`` or ``7.0``, never ``"7"`` or ``true``).
-Id = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_json_number)]
 Subject = Short
 Body = Annotated[str, StringConstraints(pattern=NO_NUL, max_length=BODY_MAX)]
 Resolution = Annotated[str, StringConstraints(pattern=NO_NUL, max_length=RESOLUTION_MAX)]
@@ -55,7 +54,7 @@ class InteractionCreate(In):
     """A new interaction; a complaint starts its SLA clock at ``occurred_at``."""
 
     kind: InteractionKind
-    party_id: Id
+    party_id: RowId
     subject: Subject
     body: Body = ""
     channel: Channel
@@ -63,11 +62,11 @@ class InteractionCreate(In):
     occurred_at: Moment
     due_at: Moment | None = None
     priority: Priority = Priority.NORMAL
-    owner_id: Id | None = Field(None, description="The user working on it.")
-    contact_id: Id | None = Field(None, description="A contact link of the party.")
-    deal_id: Id | None = None
-    order_id: Id | None = None
-    invoice_id: Id | None = None
+    owner_id: RowId | None = Field(None, description="The user working on it.")
+    contact_id: RowId | None = Field(None, description="A contact link of the party.")
+    deal_id: RowId | None = None
+    order_id: RowId | None = None
+    invoice_id: RowId | None = None
 
 
 class InteractionUpdate(In):
@@ -78,11 +77,11 @@ class InteractionUpdate(In):
     body: Body | None = None
     priority: Priority | None = None
     due_at: Moment | None = None
-    owner_id: Id | None = None
-    contact_id: Id | None = None
-    deal_id: Id | None = None
-    order_id: Id | None = None
-    invoice_id: Id | None = None
+    owner_id: RowId | None = None
+    contact_id: RowId | None = None
+    deal_id: RowId | None = None
+    order_id: RowId | None = None
+    invoice_id: RowId | None = None
 
 
 #: Fields of :class:`InteractionUpdate` that cannot be cleared: ``null`` means "unchanged".

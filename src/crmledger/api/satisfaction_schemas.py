@@ -19,19 +19,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from pydantic.config import JsonDict
 
 from crmledger.api.routes.common import MAX_LIMIT
-from crmledger.api.schemas import NO_NUL, Day, In
+from crmledger.api.schemas import NO_NUL, Day, In, RowId, json_number
 from crmledger.core.crm.satisfaction import Response, SurveyKind
 from crmledger.services.satisfaction import COMMENT_MAX, ID_MAX, Recorded, SummaryRow
 
-
-def _json_integer(value: object) -> object:
-    # JSON Schema's integer is 7 or 7.0; pydantic's lax int would also take "7" and true.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("not a whole number")
-    return value
-
-
-RefId = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_json_integer)]
+RefId = RowId
 Comment = Annotated[str, StringConstraints(pattern=NO_NUL, max_length=COMMENT_MAX)]
 
 # JSON Schema cannot tie a range to a sibling field by itself: each kind's scale is one
@@ -51,7 +43,7 @@ class SatisfactionCreate(In):
 
     kind: SurveyKind
     score: Annotated[
-        int, Field(ge=0, le=10, description="NPS 0..10, CSAT 1..5."), BeforeValidator(_json_integer)
+        int, Field(ge=0, le=10, description="NPS 0..10, CSAT 1..5."), BeforeValidator(json_number)
     ]
     party_id: RefId
     answered_on: Day

@@ -74,12 +74,16 @@ def _iso_day(value: object) -> object:
 Day = Annotated[dt.date, BeforeValidator(_iso_day)]
 
 
-def _json_number(value: object) -> object:
+def json_number(value: object) -> object:
     """Refuse what pydantic would coerce into a number: a JSON Schema ``integer`` is ``7``
     or ``7.0``, never ``"7"`` or ``true`` (a validator to put after the constraints)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("not a number")
     return value
+
+
+#: A row id: a JSON Schema integer (``7`` or ``7.0``, never ``"7"``) in 1..2**31-1.
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(json_number)]
 
 
 class In(BaseModel):
@@ -339,7 +343,7 @@ class TokenCreate(In):
 
     email: Email
     name: Short
-    expires_days: Annotated[int, Field(ge=1, le=3650), BeforeValidator(_json_number)] | None = None
+    expires_days: Annotated[int, Field(ge=1, le=3650), BeforeValidator(json_number)] | None = None
 
 
 class TokenIssued(BaseModel):

@@ -15,7 +15,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from crmledger.core.crm.parties import (
@@ -165,8 +164,3 @@ class PartyCodec:
     def context(self, party_id: int) -> FieldContext:
         """Where a party's personal fields are bound."""
         return FieldContext(TABLE, "personal", str(party_id))
-
-
-def credit_limit_text(limit: Decimal | None) -> str | None:
-    """The credit limit as the audit log keeps it."""
-    return None if limit is None else str(limit)

@@ -19,9 +19,8 @@ from crmledger.api.commerce_schemas import (
     ContractUpdate,
     PriceChangeIn,
     QueryId,
-    allowed,
 )
-from crmledger.api.deps import Services
+from crmledger.api.deps import Services, permitted
 from crmledger.api.problems import requires, responses
 from crmledger.api.routes.common import (
     MAX_LIMIT,
@@ -162,7 +161,7 @@ def get_contract(contract_id: ContractId, services: Services, response: Response
     "/{contract_id}",
     operation_id="updateContract",
     openapi_extra=requires("sales:write"),
-    dependencies=[allowed("sales:write")],
+    dependencies=[permitted("sales:write")],
     response_model=ContractPublic,
     responses=MOVE | success(200, "ETag"),
 )
@@ -188,7 +187,7 @@ def update_contract(
     "/{contract_id}/prices",
     operation_id="addContractPrice",
     openapi_extra=requires("sales:write"),
-    dependencies=[allowed("sales:write")],
+    dependencies=[permitted("sales:write")],
     response_model=ContractPublic,
     responses=MOVE
     | success(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from crmledger.api.deal_schemas import (
@@ -27,7 +27,7 @@ from crmledger.api.deal_schemas import (
     deal_changes,
     new_deal,
 )
-from crmledger.api.deps import Caller, Services
+from crmledger.api.deps import Services, permitted
 from crmledger.api.problems import requires, responses
 from crmledger.api.routes.common import (
     MAX_LIMIT,
@@ -48,17 +48,6 @@ from crmledger.services.deals import StoredDeal
 router = APIRouter(prefix="/deals", tags=["deals"])
 DealId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 RowFilter = Field(None, ge=1, le=2**31 - 1)
-
-
-def may(resource: str, action: str) -> Any:
-    """A dependency refusing (403) a caller whose role lacks the permission *before* the
-    request's headers are checked: a role that may not move deals learns that, not that
-    it forgot ``If-Match`` (428). The service checks the permission again."""
-
-    def check(caller: Caller) -> None:
-        caller.require(resource, action)
-
-    return Depends(check)
 
 
 def _pipelines(services: App) -> dict[str, Pipeline]:
@@ -218,7 +207,7 @@ def get_deal(deal_id: DealId, services: Services, response: Response) -> DealPub
     "/{deal_id:int}",
     operation_id="updateDeal",
     openapi_extra=requires("deals:write"),
-    dependencies=[may("deals", "write")],
+    dependencies=[permitted("deals:write")],
     response_model=DealPublic,
     responses=responses(401, 403, 404, 412, 422, 428)
     | success(200, "ETag", **_links("$request.path.deal_id", "getDeal")),
@@ -242,7 +231,7 @@ def update_deal(
     "/{deal_id:int}/move",
     operation_id="moveDeal",
     openapi_extra=requires("deals:write"),
-    dependencies=[may("deals", "write")],
+    dependencies=[permitted("deals:write")],
     response_model=DealPublic,
     responses=responses(401, 403, 404, 409, 412, 422, 428)
     | success(200, "ETag", **_links("$request.path.deal_id", "getDeal", "dealHistory")),

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from crmledger.api.deps import Caller, Services
+from crmledger.api.deps import Services, permitted
 from crmledger.api.interaction_schemas import (
     KEEP_WHEN_NULL,
     InteractionCreate,
@@ -79,13 +79,6 @@ def time_cursor(cursor: str) -> tuple[dt.datetime, int]:
 def time_key(at: dt.datetime, item_id: int | None) -> str:
     """The cursor continuing after an item at ``at`` with ``item_id``."""
     return encode_cursor([at.isoformat(), item_id])
-
-
-def _may_write(caller: Caller) -> None:
-    """Refuse (403) a caller who may not change interactions *before* the headers are
-    checked: such a role learns that, not that it forgot ``If-Match`` (428). The service
-    checks the permission again."""
-    caller.require("interactions", "write")
 
 
 def public(services: App, item: Interaction) -> InteractionPublic:
@@ -277,7 +270,7 @@ def update_interaction(
     "/{interaction_id}/status",
     operation_id="changeInteractionStatus",
     openapi_extra=requires("interactions:write"),
-    dependencies=[Depends(_may_write)],
+    dependencies=[permitted("interactions:write")],
     response_model=InteractionPublic,
     responses=responses(401, 403, 404, 409, 412, 422, 428)
     | success(

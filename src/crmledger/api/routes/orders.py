@@ -20,10 +20,9 @@ from crmledger.api.commerce_schemas import (
     OrderFromQuote,
     OrderPublic,
     QueryId,
-    allowed,
     drafts,
 )
-from crmledger.api.deps import Services
+from crmledger.api.deps import Services, permitted
 from crmledger.api.problems import requires, responses
 from crmledger.api.routes.common import (
     IdempotencyKey,
@@ -129,7 +128,7 @@ def _transition(action: str, summary: str, move: Move) -> None:
         f"/{{order_id}}/{action}",
         operation_id=f"{action}Order",
         openapi_extra=requires("sales:write"),
-        dependencies=[allowed("sales:write")],
+        dependencies=[permitted("sales:write")],
         response_model=OrderPublic,
         responses=MOVE
         | success(200, "ETag", getOrder=link("getOrder", {"order_id": "$request.path.order_id"})),

@@ -25,7 +25,7 @@ from crmledger.api.deal_schemas import (
     PipelinePublic,
     PipelineReplace,
 )
-from crmledger.api.deps import Services
+from crmledger.api.deps import Services, permitted
 from crmledger.api.problems import requires, responses
 from crmledger.api.routes.common import (
     MAX_LIMIT,
@@ -37,7 +37,6 @@ from crmledger.api.routes.common import (
     number_cursor,
     success,
 )
-from crmledger.api.routes.deals import may
 from crmledger.api.schemas import Page, encode_cursor
 
 router = APIRouter(prefix="/pipelines", tags=["pipelines"])
@@ -133,7 +132,7 @@ def get_pipeline(key: PipelineKey, services: Services, response: Response) -> Pi
     "/{key}",
     operation_id="replacePipeline",
     openapi_extra=requires("pipelines:write"),
-    dependencies=[may("pipelines", "write")],
+    dependencies=[permitted("pipelines:write")],
     response_model=PipelinePublic,
     responses=responses(401, 403, 404, 409, 412, 422, 428)
     | success(200, "ETag", getPipeline=link("getPipeline", {"key": "$request.path.key"})),

@@ -14,9 +14,8 @@ from crmledger.api.commerce_schemas import (
     ProductPublic,
     ProductUpdate,
     TaxCategory,
-    allowed,
 )
-from crmledger.api.deps import Services
+from crmledger.api.deps import Services, permitted
 from crmledger.api.problems import requires, responses
 from crmledger.api.routes.common import (
     MAX_LIMIT,
@@ -187,7 +186,7 @@ def get_product(product_id: ProductId, services: Services, response: Response) -
     "/{product_id}",
     operation_id="updateProduct",
     openapi_extra=requires("products:write"),
-    dependencies=[allowed("products:write")],
+    dependencies=[permitted("products:write")],
     response_model=ProductPublic,
     responses=responses(401, 403, 404, 409, 412, 422, 428)
     | success(

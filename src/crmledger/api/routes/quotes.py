@@ -22,10 +22,9 @@ from crmledger.api.commerce_schemas import (
     QuotePublic,
     QuoteUpdate,
     TotalsPublic,
-    allowed,
     drafts,
 )
-from crmledger.api.deps import Services
+from crmledger.api.deps import Services, permitted
 from crmledger.api.problems import requires, responses
 from crmledger.api.routes.common import (
     MAX_LIMIT,
@@ -178,7 +177,7 @@ def get_quote(quote_id: QuoteId, services: Services, response: Response) -> Quot
     "/{quote_id:int}",
     operation_id="updateQuote",
     openapi_extra=requires("sales:write"),
-    dependencies=[allowed("sales:write")],
+    dependencies=[permitted("sales:write")],
     response_model=QuotePublic,
     responses=MOVE | success(200, "ETag"),
 )
@@ -215,7 +214,7 @@ def _transition(action: str, summary: str, move: Move) -> None:
         f"/{{quote_id:int}}/{action}",
         operation_id=f"{action}Quote",
         openapi_extra=requires("sales:write"),
-        dependencies=[allowed("sales:write")],
+        dependencies=[permitted("sales:write")],
         response_model=QuotePublic,
         responses=MOVE | success(200, "ETag", **links),
         summary=summary,

@@ -42,7 +42,8 @@ def name_terms(key: str) -> set[str]:
 
 
 def exact_terms(kind: str, values: Iterable[str]) -> set[str]:
-    """Terms for exact look-ups (``e:`` emails, ``p:`` is taken, so ``t:`` phones ...)."""
+    """Terms for exact look-ups: ``kind=value`` (``email=ada@example.org``), which no
+    name term (``g:``, ``p:``) can equal."""
     return {f"{kind}={value}" for value in values if value}
 
 
@@ -52,10 +53,6 @@ class Query:
 
     text: str
     name: tuple[str, ...]
-
-    @property
-    def searchable(self) -> bool:
-        return bool(self.name)
 
 
 def query_terms(key: str) -> Query:
