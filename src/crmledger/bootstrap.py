@@ -38,14 +38,17 @@ from crmledger.services.exports import ExportService
 from crmledger.services.idempotency import IdempotencyService
 from crmledger.services.imports import ImportService
 from crmledger.services.interactions import InteractionService
+from crmledger.services.invoicing import InvoiceService
 from crmledger.services.keys import KeyService
 from crmledger.services.ledger import LedgerService
 from crmledger.services.parties import PartyService
 from crmledger.services.ports import Clock, FieldContext, PasswordHasher
 from crmledger.services.products import ProductService
+from crmledger.services.rates import RateService
 from crmledger.services.reports import ReportService
 from crmledger.services.sales import SalesService
 from crmledger.services.satisfaction import SatisfactionService
+from crmledger.services.settling import PaymentService
 from crmledger.services.trail import Actor
 
 
@@ -196,6 +199,9 @@ class App:
     deals: DealService
     satisfaction: SatisfactionService
     interactions: InteractionService
+    invoices: InvoiceService
+    payments: PaymentService
+    rates: RateService
     readers: dict[str, Reader] = field(default_factory=lambda: dict(READERS))
 
     def acting_as(self, actor: Actor) -> App:
@@ -217,6 +223,9 @@ class App:
             deals=self.deals.acting_as(actor),
             satisfaction=self.satisfaction.acting_as(actor),
             interactions=self.interactions.acting_as(actor),
+            invoices=self.invoices.acting_as(actor),
+            payments=self.payments.acting_as(actor),
+            rates=self.rates.acting_as(actor),
         )
 
     def export(self, kind: str, out: TextIO, progress: Callable[[int], None] | None = None) -> None:
@@ -252,6 +261,9 @@ def build(
         deals=DealService(uow, clock),
         satisfaction=SatisfactionService(uow, clock),
         interactions=InteractionService(uow, clock),
+        invoices=InvoiceService(uow, clock),
+        payments=PaymentService(uow, clock),
+        rates=RateService(uow, clock),
     )
 
 

@@ -49,6 +49,8 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "products": ("read", "write"),
     "sales": ("read", "write"),
     "satisfaction": ("read", "write"),
+    # Invoices, credit notes, bills, payments, rates; ``override`` passes a credit limit.
+    "billing": ("read", "write", "override"),
 }
 
 _EVERYTHING = frozenset((r, a) for r, actions in RESOURCES.items() for a in actions)
@@ -69,16 +71,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[tuple[str, str]]] = {
     Role.ACCOUNTANT: _LEDGER_READ
     | _CRM_READ
     | {("accounts", "write"), ("journal", "post"), ("audit", "read")}
-    | _writes("parties", "products", "sales"),
+    | _writes("parties", "products", "sales", "billing")
+    | {("billing", "read"), ("billing", "override")},
     # Sales sees the chart (for customer balances) but never posts or reads journals.
     Role.SALES: _CRM_READ
-    | {("accounts", "read")}
+    | {("accounts", "read"), ("billing", "read")}
     | _writes("parties", "interactions", "deals", "sales", "satisfaction"),
     # Support works the timeline and complaints and does not see the ledger.
-    Role.SUPPORT: _CRM_READ | _writes("parties", "interactions", "satisfaction"),
+    Role.SUPPORT: _CRM_READ
+    | {("billing", "read")}
+    | _writes("parties", "interactions", "satisfaction"),
     # The auditor reads everything, the audit log included, and changes nothing.
     Role.AUDITOR: _READ_ALL,
-    Role.VIEWER: _LEDGER_READ | _CRM_READ,
+    Role.VIEWER: _LEDGER_READ | _CRM_READ | {("billing", "read")},
 }
 
 

@@ -13,6 +13,7 @@ from crmledger.persistence.access_store import (
     SqlSecretStore,
 )
 from crmledger.persistence.audit_store import SqlAuditStore
+from crmledger.persistence.billing_store import SqlBillingStore
 from crmledger.persistence.commerce_store import SqlCommerceStore
 from crmledger.persistence.deal_store import SqlDealStore
 from crmledger.persistence.interaction_store import SqlInteractionStore
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
     satisfaction: SqlSatisfactionStore
     interactions: SqlInteractionStore
     commerce: SqlCommerceStore
+    billing: SqlBillingStore
 
     def __init__(
         self, engine: Engine, readonly: bool = False, cache: ChartCache | None = None
@@ -64,6 +66,7 @@ class SqlUnitOfWork:
         self.satisfaction = SqlSatisfactionStore(conn)
         self.interactions = SqlInteractionStore(conn)
         self.commerce = SqlCommerceStore(conn)
+        self.billing = SqlBillingStore(conn)
         return self
 
     def __exit__(

@@ -29,6 +29,7 @@ from crmledger.core.crm.contracts import (
     ContractStatus,
     Frequency,
     PriceChange,
+    advance,
     billing_date,
     cancel,
     change_price,
@@ -340,3 +341,23 @@ class ContractService:
         with self._uow(readonly=True) as uow:
             scales = book_scales(uow)
             return [_decode(r, scales) for r in uow.commerce.contract_page(query)]
+
+
+def mark_billed(uow: UnitOfWork, contract_id: int, day: date, at: datetime) -> StoredContract:
+    """Move the contract past its billing date ``day`` in ``uow``'s transaction (the billing
+    run calls this in the transaction that issues the invoice, so both happen or neither)."""
+    row = uow.commerce.contract(contract_id)
+    if row is None:
+        raise NotFoundError(f"no contract {contract_id}")
+    before = _decode(row, book_scales(uow))
+    moved = advance(before, day)
+    after = replace(
+        before,
+        next_billing=moved.next_billing,
+        status=moved.status,
+        version=before.version + 1,
+        updated_at=at,
+    )
+    if not uow.commerce.update_contract(_encode(after, book_scales(uow)), before.version):
+        raise VersionConflictError(f"contract {contract_id}", before.version, after.version)
+    return after

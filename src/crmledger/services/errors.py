@@ -74,3 +74,10 @@ class ConflictError(LedgerError):
 
 class InvalidInputError(InvalidFieldError):
     """A value given to a use case is malformed; ``field`` names it."""
+
+
+class CreditLimitError(ConflictError):
+    """Issuing a document or confirming an order would take a customer's exposure (open
+    receivables and confirmed unbilled orders) over the credit limit."""
+
+    field = "party_id"

@@ -13,6 +13,7 @@ from crmledger.core.audit_log import AuditRecord
 from crmledger.core.entries import JournalEntry
 from crmledger.core.imports import BalanceAssertion
 from crmledger.core.money import Commodity
+from crmledger.services.billing_ports import BillingStore
 from crmledger.services.crm_ports import (
     CommerceStore,
     DealStore,
@@ -313,6 +314,10 @@ class UnitOfWork(Protocol):
     @property
     def commerce(self) -> CommerceStore:
         """Products, tax categories, quotes, sales orders and contracts in this transaction."""
+
+    @property
+    def billing(self) -> BillingStore:
+        """Invoices, bills, payments, allocations, rates and the outbox in this transaction."""
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -192,9 +192,15 @@ def _line(
     return Line(draft.product_id, description, draft.quantity, price, draft.discount, category)
 
 
-def price_lines(uow: UnitOfWork, currency: str, drafts: Sequence[DraftLine]) -> Priced:
-    """Fill in ``drafts`` from their products and add them up; errors name the line's
-    field (``lines[2].quantity``)."""
+def price_lines(
+    uow: UnitOfWork,
+    currency: str,
+    drafts: Sequence[DraftLine],
+    rules: Mapping[str, TaxRule] | None = None,
+) -> Priced:
+    """Fill in ``drafts`` from their products and add them up under the tax ``rules``
+    (default: each category's current rule); errors name the line's field
+    (``lines[2].quantity``)."""
     scales = book_scales(uow)
     scale = scale_of(currency, scales)
     if len(drafts) > MAX_LINES:
@@ -204,7 +210,7 @@ def price_lines(uow: UnitOfWork, currency: str, drafts: Sequence[DraftLine]) -> 
     lines = tuple(
         _line(i, draft, products, currency, scales, scale) for i, draft in enumerate(drafts)
     )
-    added = totals(lines, scale, tax_rules(uow))
+    added = totals(lines, scale, tax_rules(uow) if rules is None else rules)
     if abs(to_minor(added.gross, scale)) > MAX_MINOR:
         raise InvalidFieldError("lines", "the document's total is too large")
     return Priced(currency, lines, added)

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from crmledger.persistence import (  # noqa: F401  (registers tables)
+    billing_tables,
     commerce_tables,
     crm_tables,
     deal_tables,

@@ -1,0 +1,1 @@
+"""Billing: invoices, bills, payments, credit notes and their journal entries, as pure rules."""
