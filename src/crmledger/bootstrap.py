@@ -21,6 +21,7 @@ from crmledger.core.imports import ParsedFile
 from crmledger.formats.beancount_format import read_beancount, write_beancount
 from crmledger.formats.csv_entries import read_entries_csv, write_entries
 from crmledger.formats.ledger_journal import read_ledger_file, write_ledger
+from crmledger.formats.pdf_renderer import PdfRenderer
 from crmledger.persistence.engine import make_engine
 from crmledger.persistence.uow import SqlUnitOfWorkFactory
 from crmledger.security import (
@@ -32,6 +33,7 @@ from crmledger.security import (
 )
 from crmledger.services.access import AccessService
 from crmledger.services.audit import AuditService
+from crmledger.services.billing_print import DocumentPrinter
 from crmledger.services.contracts import ContractService
 from crmledger.services.deals import DealService
 from crmledger.services.exports import ExportService
@@ -202,6 +204,7 @@ class App:
     invoices: InvoiceService
     payments: PaymentService
     rates: RateService
+    printer: DocumentPrinter
     readers: dict[str, Reader] = field(default_factory=lambda: dict(READERS))
 
     def acting_as(self, actor: Actor) -> App:
@@ -226,6 +229,7 @@ class App:
             invoices=self.invoices.acting_as(actor),
             payments=self.payments.acting_as(actor),
             rates=self.rates.acting_as(actor),
+            printer=self.printer.acting_as(actor, self.parties.acting_as(actor)),
         )
 
     def export(self, kind: str, out: TextIO, progress: Callable[[int], None] | None = None) -> None:
@@ -242,6 +246,7 @@ def build(
     uow = SqlUnitOfWorkFactory(engine)
     clock = clock or SystemClock()
     keys = Keys(settings)
+    parties = PartyService(uow, clock, keys)
     return App(
         settings=settings,
         engine=engine,
@@ -254,7 +259,7 @@ def build(
         keys=KeyService(uow, clock, keys, keys),
         idempotency=IdempotencyService(uow, clock, keys),
         keyring=keys,
-        parties=PartyService(uow, clock, keys),
+        parties=parties,
         products=ProductService(uow, clock),
         sales=SalesService(uow, clock),
         contracts=ContractService(uow, clock),
@@ -264,6 +269,7 @@ def build(
         invoices=InvoiceService(uow, clock),
         payments=PaymentService(uow, clock),
         rates=RateService(uow, clock),
+        printer=DocumentPrinter(uow, clock, parties, PdfRenderer()),
     )
 
 

@@ -265,3 +265,26 @@ def test_contract_billing_runs_once(app: App, clock: FixedClock) -> None:
     assert app.invoices.billing_run(date(2026, 6, 30)) == []
     clock.current = datetime(2026, 7, 2, tzinfo=UTC)
     assert len(app.invoices.billing_run(date(2026, 7, 1))) == 1
+
+
+def test_timeline_shows_invoices_and_payments(app: App, clock: FixedClock) -> None:
+    party = customer(app)
+    issued = invoice(app, party, "100.00", on=date(2026, 5, 1))
+    clock.current = datetime(2026, 6, 30, 13, 0, tzinfo=UTC)
+    pay(app, party, "50.00")
+    items = app.interactions.timeline(party, None, 10)
+    assert [(i.type, i.status) for i in items] == [("payment", "received"), ("invoice", "overdue")]
+    assert issued.number in items[1].subject
+
+
+def test_invoice_pdf_shows_its_totals(app: App) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    party = customer(app, legal_name="Acme Trading GmbH")
+    issued = invoice(app, party, "1000.00")
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(app.printer.pdf(issued.id))).pages)
+    assert issued.number in text
+    assert "Acme Trading GmbH" in text
+    assert "€1,190.00" in text

@@ -164,7 +164,7 @@ class InteractionPublic(BaseModel):
 class TimelineItemPublic(BaseModel):
     """One item of a party's timeline, newest first; ``type`` says what it is."""
 
-    type: Literal["interaction"]
+    type: Literal["interaction", "invoice", "credit_note", "bill", "payment"]
     id: int
     at: dt.datetime
     party_id: int = Field(description="The party it was logged against (a contact's own).")
@@ -180,7 +180,7 @@ class TimelineItemPublic(BaseModel):
     def of(cls, item: TimelineItem) -> TimelineItemPublic:
         """The API view of a timeline item."""
         return cls(
-            type="interaction",
+            type=item.type,  # type: ignore[arg-type]  # one of the literal's values
             id=item.id,
             at=item.at,
             party_id=item.party_id,

@@ -13,7 +13,20 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    Row,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 
 from crmledger.persistence.access_store import aware
 from crmledger.persistence.billing_tables import (
@@ -32,6 +45,7 @@ from crmledger.services.billing_ports import (
     BillingDocumentRow,
     BillingLineRow,
     BillingQuery,
+    FinanceEventRow,
     OpenSummary,
     PaymentQuery,
     PaymentRow,
@@ -353,6 +367,48 @@ class SqlBillingStore:
             .group_by(o.currency)
         )
         return [(c, int(g)) for c, g in self._conn.execute(stmt)]
+
+    # -- timeline --------------------------------------------------------------------
+
+    def timeline(
+        self, party_ids: Sequence[int], before: tuple[datetime, int] | None, limit: int
+    ) -> list[FinanceEventRow]:
+        p = payments.c
+        docs = select(
+            _d.kind,
+            _d.id,
+            _d.created_at,
+            _d.party_id,
+            _d.number,
+            _d.status,
+            _d.gross_minor,
+            _d.currency,
+            _d.due_on,
+        ).where(_d.party_id.in_(list(party_ids)), _d.status != "draft")
+        pays = select(
+            p.kind,
+            p.id,
+            p.created_at,
+            p.party_id,
+            p.number,
+            literal("received"),
+            p.amount_minor,
+            p.currency,
+            literal(None, Date),
+        ).where(p.party_id.in_(list(party_ids)))
+        found: list[FinanceEventRow] = []
+        for query, at, key in ((docs, _d.created_at, _d.id), (pays, p.created_at, p.id)):
+            stmt = query
+            if before is not None:
+                newer = tuple_(literal(before[0], at.type), literal(before[1]))
+                stmt = stmt.where(tuple_(at, key) < newer)
+            stmt = stmt.order_by(at.desc(), key.desc()).limit(limit)
+            found += [
+                FinanceEventRow(t, int(i), aware(a) or a, int(pid), n, s, int(m), c, d)
+                for t, i, a, pid, n, s, m, c, d in self._conn.execute(stmt)
+            ]
+        found.sort(key=lambda r: (r.at, r.id), reverse=True)
+        return found[:limit]
 
     # -- outbox ----------------------------------------------------------------------
 

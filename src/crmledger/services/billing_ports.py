@@ -157,6 +157,21 @@ class AgingRow:
     open_base_minor: int
 
 
+@dataclass(frozen=True, slots=True)
+class FinanceEventRow:
+    """An issued document or a payment as it shows on a party's timeline."""
+
+    type: str
+    id: int
+    at: datetime
+    party_id: int
+    number: str
+    status: str
+    amount_minor: int
+    currency: str
+    due_on: date | None
+
+
 class BillingStore(Protocol):
     """Billing documents, payments, allocations, exchange and tax rates, the outbox."""
 
@@ -221,6 +236,12 @@ class BillingStore(Protocol):
     ) -> list[tuple[str, int]]:
         """Gross of the party's confirmed orders that no issued invoice bills yet (but
         ``exclude_order``), by currency."""
+
+    def timeline(
+        self, party_ids: Sequence[int], before: tuple[datetime, int] | None, limit: int
+    ) -> list[FinanceEventRow]:
+        """The parties' issued documents and payments, newest first, strictly before
+        ``before`` (an ``(at, id)`` keyset)."""
 
     def append_event(
         self, aggregate: str, aggregate_id: int, kind: str, payload: str, at: datetime

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from crmledger.core.crm.interactions import (
@@ -39,9 +39,12 @@ from crmledger.core.crm.interactions import (
     validate_interaction,
 )
 from crmledger.core.errors import InvalidFieldError
+from crmledger.core.money import format_minor
+from crmledger.services.billing_ports import FinanceEventRow
 from crmledger.services.crm_ports import InteractionQuery, InteractionRow
 from crmledger.services.errors import NotFoundError, VersionConflictError
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from crmledger.services.products import book_scales, scale_of
 from crmledger.services.trail import OPERATOR, Actor, record
 
 BODY_MAX = 20_000
@@ -73,7 +76,8 @@ _COLUMNS = tuple(f.name for f in fields(Interaction))
 
 @dataclass(frozen=True, slots=True)
 class TimelineItem:
-    """One item of a party's timeline (``type`` says what it is: only ``interaction`` yet)."""
+    """One item of a party's timeline: ``type`` is ``interaction``, or ``invoice``,
+    ``credit_note``, ``bill`` or ``payment`` for the finance events merged into it."""
 
     type: str
     id: int
@@ -402,8 +406,17 @@ class InteractionService:
             if party.kind == "organisation":
                 ids += [c.person_id for c in uow.parties.contacts(organisation_id=party_id)]
             rows = uow.interactions.timeline(ids, before, limit)
+            finance = (
+                uow.billing.timeline(ids, before, limit)
+                if self._actor.principal.can("billing", "read")
+                else []
+            )
+            scales = book_scales(uow)
         now = self._clock.now()
-        return [_item(_from_row(r), now) for r in rows]
+        items = [_item(_from_row(r), now) for r in rows]
+        items += [_finance_item(r, scales, now.date()) for r in finance]
+        items.sort(key=lambda i: (i.at, i.id), reverse=True)
+        return items[:limit]
 
     def search(self, text: str, limit: int = 20) -> list[InteractionHit]:
         """Interactions whose subject and body hold every word of ``text``, best first;
@@ -424,6 +437,41 @@ class InteractionService:
         checked = _check_query(query)
         with self._uow(readonly=True) as uow:
             return [_from_row(r) for r in uow.interactions.page(checked)]
+
+
+_PAYMENT_KINDS = frozenset({"receipt", "refund", "vendor_payment", "vendor_refund"})
+_FINANCE_TITLES = {
+    "invoice": "Invoice",
+    "credit_note": "Credit note",
+    "bill": "Bill",
+    "receipt": "Payment received",
+    "refund": "Refund",
+    "vendor_payment": "Payment to vendor",
+    "vendor_refund": "Refund from vendor",
+}
+
+
+def _finance_item(row: FinanceEventRow, scales: Mapping[str, int], today: date) -> TimelineItem:
+    """An issued document or a payment on the timeline; an open invoice past its due date
+    shows as ``overdue``."""
+    amount = format_minor(row.amount_minor, scale_of(row.currency, scales))
+    is_open = row.status in ("issued", "partially_paid")
+    late = is_open and row.due_on is not None and row.due_on < today
+    return TimelineItem(
+        type="payment"
+        if row.type in ("receipt", "refund", "vendor_payment", "vendor_refund")
+        else row.type,
+        id=row.id,
+        at=row.at,
+        party_id=row.party_id,
+        kind=row.type,
+        subject=f"{_FINANCE_TITLES.get(row.type, row.type)} {row.number} · {amount} {row.currency}",
+        status="overdue" if late else row.status,
+        priority="",
+        direction="inbound" if row.type == "receipt" else "outbound",
+        channel="",
+        sla_state=SlaState.NONE,
+    )
 
 
 def _item(item: Interaction, now: datetime) -> TimelineItem:
