@@ -13,6 +13,7 @@ FUZZ_EXAMPLES ?= 1000
 API_BENCH_ENTRIES ?= 100000
 CRM_BENCH_PARTIES ?= 100000
 CRM_BENCH_INTERACTIONS ?= 1000000
+BILLING_BENCH_INVOICES ?= 100000
 
 .PHONY: demo test lint typecheck contracts unit bench fuzz env clean
 
@@ -55,6 +56,7 @@ bench: env
 	$(PY) -m benchmarks.run --sizes $(BENCH_SIZES)
 	$(PY) -m benchmarks.api_load --entries $(API_BENCH_ENTRIES)
 	$(PY) -m benchmarks.crm --parties $(CRM_BENCH_PARTIES) --interactions $(CRM_BENCH_INTERACTIONS)
+	$(PY) -m benchmarks.billing --invoices $(BILLING_BENCH_INVOICES)
 
 fuzz: env
 	CRMLEDGER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly tests/api/test_schemathesis.py

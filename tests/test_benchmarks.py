@@ -51,3 +51,17 @@ def test_the_crm_benchmark_runs_at_a_small_size(tmp_path: Path, monkeypatch) -> 
         "search box (all kinds)",
         "customer page",
     }
+
+
+def test_the_billing_benchmark_runs_at_a_small_size(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from benchmarks import billing
+
+    monkeypatch.delenv(billing.POSTGRES_ENV, raising=False)
+    monkeypatch.setattr(billing, "SAMPLES", 10)
+    billing.main(["--invoices", "30", "--customers", "5", "--out", str(tmp_path)])
+    [figures] = json.loads((tmp_path / "results.json").read_text())
+    assert figures["invoices"] == 30
+    assert figures["invoices_per_second"] > 0
+    assert set(figures["timings"]) == {"customer balance + days to pay", "customer aging"}

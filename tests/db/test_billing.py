@@ -288,3 +288,13 @@ def test_invoice_pdf_shows_its_totals(app: App) -> None:
     assert issued.number in text
     assert "Acme Trading GmbH" in text
     assert "€1,190.00" in text
+
+
+def test_aging_buckets_by_days_overdue(app: App) -> None:
+    party = customer(app, payment_terms_days=0)
+    invoice(app, party, "100.00", on=date(2026, 6, 30))  # due today: not overdue
+    invoice(app, party, "10.00", on=date(2026, 6, 10))  # 20 days
+    invoice(app, party, "1.00", on=date(2026, 3, 1))  # 121 days
+    [line] = app.payments.aging(party_id=party)
+    assert line.buckets == (D("119.00"), D("11.90"), D("0.00"), D("0.00"), D("1.19"))
+    assert line.total == D("132.09")

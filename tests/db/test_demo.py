@@ -57,3 +57,39 @@ def test_the_crm_demo_loads_through_the_services(app: App) -> None:
     assert sum(counts.values()) == 8
     assert sum(c.count for c in board.columns if c.stage.kind is StageKind.OPEN) == 7
     assert len(app.parties.list(PartyQuery(tag="enterprise"))) == 2
+
+
+def test_the_billing_demo_balances_and_verifies(app: App) -> None:
+    from datetime import date
+
+    from crmledger.services.billing_demo import BillingServices, load_billing_demo
+    from crmledger.services.crm_demo import CrmServices, load_crm_demo
+
+    load_demo(app.ledger, 2026)
+    crm = load_crm_demo(
+        CrmServices(
+            app.parties,
+            app.interactions,
+            app.deals,
+            app.products,
+            app.sales,
+            app.contracts,
+            app.satisfaction,
+        ),
+        2026,
+    )
+    billing = load_billing_demo(
+        BillingServices(app.invoices, app.payments, app.rates, app.printer, app.parties),
+        crm.customers,
+        crm.products,
+        2026,
+        date(2026, 11, 20),
+    )
+    assert billing.invoices > 30
+    assert billing.payments > 15
+    assert billing.credit_notes == 1
+    assert billing.bills == 8
+    balances = [app.payments.balance(c) for c in crm.customers]
+    assert any(b.overdue_base > 0 for b in balances)  # the customers who pay late or not
+    assert any(b.average_days_to_pay is not None for b in balances)
+    assert app.audit.verify().ok

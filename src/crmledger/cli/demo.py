@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from crmledger.cli.render import console
 from crmledger.cli.state import state
+from crmledger.services.billing_demo import BillingServices, load_billing_demo
 from crmledger.services.crm_demo import CrmServices, load_crm_demo
 from crmledger.services.demo import load_demo
 
@@ -38,4 +40,15 @@ def demo(
     console.print(
         f"Loaded {crm.parties} parties, {crm.interactions} interactions, {crm.deals} deals "
         f"and {crm.quotes} quotes."
+    )
+    billing = load_billing_demo(
+        BillingServices(app.invoices, app.payments, app.rates, app.printer, app.parties),
+        crm.customers,
+        crm.products,
+        year,
+        datetime.now(UTC).date(),
+    )
+    console.print(
+        f"Loaded {billing.invoices} invoices, {billing.payments} payments, "
+        f"{billing.credit_notes} credit note(s) and {billing.bills} vendor bills."
     )

@@ -330,10 +330,12 @@ class SqlBillingStore:
                 sums[currency] = (old[0] + int(minor), old[1] + int(base))
         return [(c, m, b) for c, (m, b) in sorted(sums.items())]
 
-    def aging(self, kind: str, today: date) -> list[AgingRow]:
+    def aging(self, kind: str, today: date, party_id: int | None = None) -> list[AgingRow]:
         stmt = select(_d.party_id, _d.currency, _d.due_on, _d.open_minor, _d.open_base_minor).where(
             _d.kind == kind, _d.status.in_(_OPEN), _d.open_minor > 0
         )
+        if party_id is not None:
+            stmt = stmt.where(_d.party_id == party_id)
         sums: dict[tuple[int, str, int | None], list[int]] = defaultdict(lambda: [0, 0])
         for party, currency, due, open_minor, base in self._conn.execute(stmt):
             days = (today - due).days if due is not None and due < today else None

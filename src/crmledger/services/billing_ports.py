@@ -225,8 +225,9 @@ class BillingStore(Protocol):
     def unapplied(self, party_id: int) -> list[tuple[str, int, int]]:
         """The party's unallocated receipts and credit notes: (currency, minor, base minor)."""
 
-    def aging(self, kind: str, today: date) -> list[AgingRow]:
-        """Open documents of ``kind`` grouped by party, currency and days overdue."""
+    def aging(self, kind: str, today: date, party_id: int | None = None) -> list[AgingRow]:
+        """Open documents of ``kind`` (of one party, when given) grouped by party, currency
+        and days overdue."""
 
     def days_to_pay(self, party_id: int) -> list[tuple[date, date]]:
         """(issued on, settled on) of the party's paid invoices, oldest first."""

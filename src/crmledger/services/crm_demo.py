@@ -187,6 +187,8 @@ class CrmDemo:
     interactions: int
     deals: int
     quotes: int
+    customers: tuple[int, ...] = ()
+    products: tuple[int, ...] = ()
 
 
 def _customers(crm: CrmServices) -> list[tuple[int, int]]:
@@ -364,10 +366,10 @@ def _sales(
             description="Support plan",
             currency="EUR",
             frequency=Frequency.MONTHLY,
-            start=date(year, 1, 1),
-            next_billing=date(year, 1, 1),
+            start=date(year, 4, 1),
+            next_billing=date(year, 4, 1),
             prices=(
-                PriceChange(date(year, 1, 1), Decimal("450.00")),
+                PriceChange(date(year, 4, 1), Decimal("450.00")),
                 PriceChange(date(year, 7, 1), Decimal("480.00")),
             ),
         )
@@ -409,4 +411,11 @@ def load_crm_demo(crm: CrmServices, year: int) -> CrmDemo:
     deals = _pipeline(crm, customers, year)
     quotes = _sales(crm, customers, products, deals, year)
     _surveys(crm, customers, year)
-    return CrmDemo(2 * len(customers), interactions, len(deals), quotes)
+    return CrmDemo(
+        2 * len(customers),
+        interactions,
+        len(deals),
+        quotes,
+        tuple(org for org, _ in customers),
+        tuple(products),
+    )

@@ -58,7 +58,7 @@ from crmledger.services.trail import OPERATOR, Actor, record
 #: Payment kind → (the documents it settles, its number prefix, its series).
 KINDS = {
     "receipt": ("invoice", "RC", "receipt"),
-    "vendor_payment": ("bill", "PY", "vendor_payment"),
+    "vendor_payment": ("bill", "PY", "vpay"),  # series fit document_sequences (10)
 }
 METHODS = ("transfer", "card", "cash", "cheque", "direct_debit", "other")
 DEFAULT_BANK = "Assets:Bank:Checking"
@@ -253,6 +253,19 @@ class PaymentService:
         """The same service for another actor."""
         return PaymentService(self._uow, self._clock, actor)
 
+    def aging(
+        self,
+        kind: str = "invoice",
+        bounds: Sequence[int] = (30, 60, 90),
+        party_id: int | None = None,
+    ) -> list[AgingLine]:
+        """Receivables (``invoice``) or payables (``bill``) by days overdue."""
+        self._actor.require("billing", "read")
+        if list(bounds) != sorted(set(bounds)) or any(b <= 0 for b in bounds):
+            raise InvalidFieldError("bounds", "bucket bounds are increasing whole days > 0")
+        with self._uow(readonly=True) as uow:
+            return aging_lines(uow, kind, self._clock.today(), bounds, party_id)
+
     def record(self, new: NewPayment, allocations: Sequence[Allocation] | None = None) -> Payment:
         """Record money received (or paid to a vendor) and allocate it: to ``allocations``
         when given (an empty list keeps it all as credit), else oldest first."""
@@ -388,6 +401,36 @@ class PaymentService:
         today = self._clock.today()
         with self._uow(readonly=True) as uow:
             return party_balance(uow, party_id, today)
+
+
+@dataclass(frozen=True, slots=True)
+class AgingLine:
+    """A party's open amount in one currency spread over overdue buckets."""
+
+    party_id: int
+    currency: str
+    buckets: tuple[Decimal, ...]
+    total: Decimal
+
+
+def aging_lines(
+    uow: UnitOfWork, kind: str, today: date, bounds: Sequence[int], party_id: int | None
+) -> list[AgingLine]:
+    """Open ``kind`` documents by party and currency in buckets: not yet due, then 1 to
+    ``bounds[0]`` days overdue, ... and more than ``bounds[-1]``."""
+    scales = book_scales(uow)
+    cells: dict[tuple[int, str], list[int]] = {}
+    for row in uow.billing.aging(kind, today, party_id):
+        cell = cells.setdefault((row.party_id, row.currency), [0] * (len(bounds) + 2))
+        days = row.days_overdue
+        index = 0 if days is None else 1 + sum(1 for b in bounds if days > b)
+        cell[index] += row.open_minor
+    lines = []
+    for (party, currency), cell in sorted(cells.items()):
+        scale = scale_of(currency, scales)
+        amounts = tuple(from_minor(m, scale) for m in cell)
+        lines.append(AgingLine(party, currency, amounts, sum(amounts, from_minor(0, scale))))
+    return lines
 
 
 def party_balance(uow: UnitOfWork, party_id: int, today: date) -> PartyBalance:
