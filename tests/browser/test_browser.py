@@ -97,8 +97,8 @@ def test_log_in_post_an_entry_see_it_in_the_trial_balance_and_log_out(open_sessi
     page.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("cell", name="journal.post").first).to_be_visible()
     s.shot("audit-log")
-    s.go("/invoices")
-    expect(page.get_by_text("Invoices is not available yet.")).to_be_visible()
+    s.go("/imports")
+    expect(page.get_by_text("Imports is not available yet.")).to_be_visible()
     s.shot("placeholder")
 
     page.get_by_role("button", name="Log out").click()

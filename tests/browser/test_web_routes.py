@@ -46,9 +46,6 @@ PAGES = [
     "/orders",
 ]
 PLACEHOLDERS = [
-    "/invoices",
-    "/payments",
-    "/expenses",
     "/imports",
     "/sync",
     "/settings",

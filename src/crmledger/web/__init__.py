@@ -14,7 +14,9 @@ area: :mod:`.pages_auth`, :mod:`.pages_ledger`, :mod:`.entry_form`, :mod:`.pages
 :mod:`.pages_contacts`, :mod:`.pages_interactions`, :mod:`.pages_deals`,
 :mod:`.pages_products`, :mod:`.pages_quotes` and :mod:`.pages_orders` (their forms are read
 by :mod:`.customer_form`, :mod:`.interaction_form`, :mod:`.deal_form`,
-:mod:`.product_form` and :mod:`.quote_form`).
+:mod:`.product_form` and :mod:`.quote_form`); billing's :mod:`.invoice_editor`,
+:mod:`.invoice_page`, :mod:`.pages_invoices`, :mod:`.pages_payments` and :mod:`.pages_rates`
+(forms read by :mod:`.invoice_form`, shown through :mod:`.billing_view`).
 """
 
 from __future__ import annotations
@@ -28,16 +30,21 @@ from crmledger.bootstrap import App
 from crmledger.web import (
     customer_page,
     entry_form,
+    invoice_editor,
+    invoice_page,
     pages_admin,
     pages_auth,
     pages_contacts,
     pages_customers,
     pages_deals,
     pages_interactions,
+    pages_invoices,
     pages_ledger,
     pages_orders,
+    pages_payments,
     pages_products,
     pages_quotes,
+    pages_rates,
     pages_reports,
 )
 from crmledger.web.errors import install_handlers
@@ -58,11 +65,14 @@ CRM_PAGES = (
     pages_orders,
 )
 
+#: Billing's pages, ahead of the ledger's placeholders for the same sections.
+BILLING_PAGES = (invoice_editor, invoice_page, pages_invoices, pages_payments, pages_rates)
+
 
 def install_web(root: FastAPI, book: App, *, secure: bool) -> None:
     """Add the web UI's routes, error pages and static files to ``root``."""
     root.state.web = WebState(book=book, secure=secure, flash_key=secrets.token_bytes(32))
-    for module in (*LEDGER_PAGES, *CRM_PAGES):
+    for module in (*BILLING_PAGES, *LEDGER_PAGES, *CRM_PAGES):
         root.include_router(module.router, include_in_schema=False)
     root.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
     install_handlers(root)

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Request, Response
 
 from crmledger.core.crm.deals import Pipeline
 from crmledger.core.crm.parties import Party, PartyKind
+from crmledger.services.billing_ports import BillingQuery
 from crmledger.services.crm_ports import DealQuery, DocumentQuery
 from crmledger.services.deals import StoredPipeline
-from crmledger.web import crm_view, deal_form, interaction_form
+from crmledger.web import billing_view, crm_view, deal_form, interaction_form
 from crmledger.web.forms import Draft
 from crmledger.web.pages_customers import load
 from crmledger.web.render import page
@@ -113,6 +114,21 @@ def _documents(viewer: Viewer, party_id: int) -> dict[str, Any]:
     }
 
 
+def _finance(viewer: Viewer, party_id: int) -> dict[str, Any]:
+    """What the customer owes and how it pays, and its latest invoices."""
+    query = BillingQuery(limit=SECTION_ROWS, kind="invoice", party_id=party_id)
+    invoices = viewer.book.invoices.page(query)
+    balance = viewer.book.payments.balance(party_id)
+    foreign = any(c.currency != balance.base_currency for c in balance.currencies)
+    return {
+        "balance": balance,
+        "credit": [(c.unapplied, c.currency) for c in balance.currencies if c.unapplied],
+        "by_currency": balance.currencies if foreign else (),
+        "invoices": [billing_view.doc_row(d, {}) for d in invoices],
+        "can_bill": viewer.can("billing", "write"),
+    }
+
+
 def _base_currency(viewer: Viewer) -> str:
     return viewer.book.ledger.info().base_currency or "EUR"
 
@@ -169,6 +185,7 @@ def customer_context(
         "deals": None,
         "deal_form": None,
         "documents": None,
+        "finance": None,
         "can_quote": viewer.can("sales", "write"),
         "title": party.display_name,
     }
@@ -178,6 +195,8 @@ def customer_context(
         _deal_section(viewer, party, deal, context)
     if viewer.can("sales", "read"):
         context["documents"] = _documents(viewer, party.id)
+    if viewer.can("billing", "read"):
+        context["finance"] = _finance(viewer, party.id)
     return context
 
 

@@ -32,9 +32,6 @@ LOG_FILTERS = (
 
 #: Sections that exist in the navigation but not yet in the product.
 PLACEHOLDERS = {
-    "/invoices": ("Invoices", "Customer invoices, credit notes and what is due."),
-    "/payments": ("Payments", "Payments received and made, matched to invoices and bills."),
-    "/expenses": ("Expenses", "Vendor bills and expenses."),
     "/imports": ("Imports", "Importing CSV, XLSX, JSON, bank and plain-text accounting files."),
     "/sync": ("Sync", "Connectors that keep outside CRM and finance systems in step."),
     "/settings": ("Settings", "Users, roles, API tokens and the book's settings."),

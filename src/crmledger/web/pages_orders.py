@@ -44,6 +44,8 @@ QUOTE_ACTIONS = {
         ("cancel", "Withdraw", "danger"),
     ],
 }
+#: Order states an invoice may be made from ("Invoice this order").
+INVOICEABLE = (OrderStatus.CONFIRMED, OrderStatus.FULFILLED)
 ORDER_ACTIONS = {
     "draft": [("confirm", "Confirm", ""), ("cancel", "Cancel", "danger")],
     "confirmed": [("fulfil", "Mark fulfilled", ""), ("cancel", "Cancel", "danger")],
@@ -114,6 +116,9 @@ def _document_page(
         "party": party,
         "rows": list(zip(document.lines, document.totals.lines, strict=True)),
         "actions": actions if viewer.can("sales", "write") else [],
+        "can_invoice": not is_quote
+        and document.status in INVOICEABLE
+        and viewer.can("billing", "write"),
         "error": error,
         "title": f"{'Quote' if is_quote else 'Order'} {document.number}",
     }
