@@ -145,6 +145,7 @@ def test_chosen_allocation_and_bad_allocations_change_nothing(app: App) -> None:
     with pytest.raises(InvalidFieldError) as err:
         pay(app, party, "300.00", allocations=[Allocation(old.id, D("200.00"))])
     assert err.value.field == "allocations[0].amount"
+    assert "119.00" in str(err.value)  # named in euros, as written
     assert balance(app, "Assets:Bank:Checking") == before
 
 
@@ -298,3 +299,12 @@ def test_aging_buckets_by_days_overdue(app: App) -> None:
     [line] = app.payments.aging(party_id=party)
     assert line.buckets == (D("119.00"), D("11.90"), D("0.00"), D("0.00"), D("1.19"))
     assert line.total == D("132.09")
+
+
+def test_an_order_is_invoiced_once(app: App) -> None:
+    party = customer(app)
+    order = app.sales.create_order(party, "EUR", [DraftLine(description="x", unit_price=D(5))])
+    order = app.sales.confirm_order(order.id, order.version)
+    app.invoices.from_order(order.id)
+    with pytest.raises(TransitionError):
+        app.invoices.from_order(order.id)

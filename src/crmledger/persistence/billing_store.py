@@ -131,7 +131,7 @@ class SqlBillingStore:
 
     def document_page(self, query: BillingQuery) -> list[BillingDocumentRow]:
         stmt = select(billing_documents)
-        for name in ("kind", "party_id", "status"):
+        for name in ("kind", "party_id", "status", "order_id"):
             value = getattr(query, name)
             if value is not None:
                 stmt = stmt.where(_d[name] == value)

@@ -122,6 +122,7 @@ class BillingQuery:
     party_id: int | None = None
     status: str | None = None
     overdue_on: date | None = None
+    order_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

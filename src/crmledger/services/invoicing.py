@@ -239,6 +239,9 @@ class InvoiceService:
                 raise NotFoundError(f"no order {order_id}")
             if order.status not in (OrderStatus.CONFIRMED, OrderStatus.FULFILLED):
                 raise TransitionError(f"a {order.status} order is not invoiced")
+            billed = uow.billing.document_page(BillingQuery(limit=20, order_id=order_id))
+            if any(d.kind == "invoice" and d.status != InvoiceStatus.VOID for d in billed):
+                raise TransitionError(f"order {order.number} has an invoice already")
             scale = scale_of(order.currency, book_scales(uow))
             lines = [
                 DocumentLine(

@@ -342,33 +342,20 @@ class PaymentService:
     ) -> None:
         target_kind = KINDS[credit.kind][0]
         opens = uow.billing.open_documents(credit.party_id, target_kind, credit.currency)
-        items = [_item(r, r.issued_on) for r in opens]  # in minor units
-        available = Decimal(credit.open_minor)
-        if wanted is None:
-            plan, _ = oldest_first(available, items)
-        else:
-            scales = book_scales(uow)
-            in_minor = [
-                Allocation(
-                    a.target,
-                    Decimal(
-                        minor_units(f"allocations[{i}].amount", a.amount, credit.currency, scales)
-                    ),
-                )
-                for i, a in enumerate(wanted)
-            ]
-            plan, _ = chosen(available, items, in_minor)
+        scale = scale_of(credit.currency, book_scales(uow))
+        # In the currency's units, so a refusal names amounts as the user wrote them.
+        items = [
+            replace(_item(r, r.issued_on), open=from_minor(r.open_minor, scale)) for r in opens
+        ]
+        available = from_minor(credit.open_minor, scale)
+        plan, _ = (
+            oldest_first(available, items) if wanted is None else chosen(available, items, wanted)
+        )
         for allocation in plan:
-            apply_credit(
-                uow,
-                self._actor,
-                credit.id,
-                "payment",
-                allocation.target,
-                int(allocation.amount),
-                day,
-                at,
+            minor = minor_units(
+                "allocations.amount", allocation.amount, credit.currency, book_scales(uow)
             )
+            apply_credit(uow, self._actor, credit.id, "payment", allocation.target, minor, day, at)
 
     def allocate(self, payment_id: int, allocations: Sequence[Allocation] | None = None) -> Payment:
         """Allocate what is left of a payment: as given, else oldest first."""
