@@ -33,6 +33,7 @@ from crmledger.security import (
 )
 from crmledger.services.access import AccessService
 from crmledger.services.audit import AuditService
+from crmledger.services.billing_import import BillingImportService
 from crmledger.services.billing_print import DocumentPrinter
 from crmledger.services.contracts import ContractService
 from crmledger.services.deals import DealService
@@ -205,6 +206,7 @@ class App:
     payments: PaymentService
     rates: RateService
     printer: DocumentPrinter
+    billing_import: BillingImportService
     readers: dict[str, Reader] = field(default_factory=lambda: dict(READERS))
 
     def acting_as(self, actor: Actor) -> App:
@@ -230,6 +232,7 @@ class App:
             payments=self.payments.acting_as(actor),
             rates=self.rates.acting_as(actor),
             printer=self.printer.acting_as(actor, self.parties.acting_as(actor)),
+            billing_import=self.billing_import.acting_as(actor),
         )
 
     def export(self, kind: str, out: TextIO, progress: Callable[[int], None] | None = None) -> None:
@@ -270,6 +273,7 @@ def build(
         payments=PaymentService(uow, clock),
         rates=RateService(uow, clock),
         printer=DocumentPrinter(uow, clock, parties, PdfRenderer()),
+        billing_import=BillingImportService(uow, clock),
     )
 
 

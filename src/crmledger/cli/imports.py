@@ -22,6 +22,12 @@ from rich.progress import (
 from crmledger.cli.render import console, errors
 from crmledger.cli.state import state
 from crmledger.formats.tables import read_table
+from crmledger.services.billing_import import (
+    INVOICE_FIELDS,
+    PAYMENT_FIELDS,
+    invoice_row,
+    payment_row,
+)
 from crmledger.services.errors import InvalidInputError
 from crmledger.services.imports import file_fingerprint
 from crmledger.services.party_import import PARTY_FIELDS, party_from_row
@@ -163,6 +169,11 @@ class RecordKind:
 def _record_kinds() -> dict[str, RecordKind]:
     app = state.app
     base = app.ledger.info().base_currency or "EUR"
+
+    def by_ref(ref: str) -> int | None:
+        return app.parties.find_external("import", ref)
+
+    billing = app.billing_import
     return {
         "parties": RecordKind(PARTY_FIELDS, party_from_row, app.parties.import_parties),
         "interactions": RecordKind(
@@ -173,6 +184,8 @@ def _record_kinds() -> dict[str, RecordKind]:
         "products": RecordKind(
             PRODUCT_FIELDS, product_from_row(base), store_all(app.products.add_many)
         ),
+        "invoices": RecordKind(INVOICE_FIELDS, invoice_row(by_ref, base), billing.invoices),
+        "payments": RecordKind(PAYMENT_FIELDS, payment_row(by_ref, base), billing.payments),
     }
 
 
@@ -260,3 +273,24 @@ def import_products(path: FileArg, maps: Maps = None, dry_run: DryRun = False) -
     (good or service), price ("120.00" in currency or the base currency, or "120.00 EUR;
     130.00 USD"), currency, tax_category, income_account, cost, cost_account, active."""
     _import_records("products", path, maps or [], dry_run, 0)
+
+
+@import_app.command("invoices")
+def import_invoices(path: FileArg, maps: Maps = None, dry_run: DryRun = False) -> None:
+    """Invoices from CSV or XLSX, one row per invoice line, all or none: rows sharing the
+    'invoice' column form one invoice (party, currency and dates from its first row),
+    created and issued; the 'invoice' value is kept as its reference. Fields: invoice,
+    party_id or party_ref, currency (default base), date, due, reference, sku or
+    description, quantity (default 1), unit_price (default the product's), discount
+    (percent), tax_category, account."""
+    _import_records("invoices", path, maps or [], dry_run, 0)
+
+
+@import_app.command("payments")
+def import_payments(path: FileArg, maps: Maps = None, dry_run: DryRun = False) -> None:
+    """Payments received from CSV or XLSX, one row per payment, all or none, recorded in
+    file order; 'invoice' names the invoice a payment pays (by number or by the reference
+    an invoice import kept), else it goes to the oldest open invoices; what is left is
+    credit. Fields: party_id or party_ref, amount, currency (default base), date, method,
+    bank_account, reference, rate, invoice."""
+    _import_records("payments", path, maps or [], dry_run, 0)

@@ -15,12 +15,16 @@ from rich.markup import escape
 
 from crmledger.cli import (
     accounts,
+    billing,
+    bills,
     deals,
     demo,
     entries,
     imports,
     interactions,
+    invoices,
     parties,
+    payments,
     products,
     reports,
     satisfaction,
@@ -55,10 +59,18 @@ app.add_typer(interactions.interaction_app, name="interaction")
 app.add_typer(deals.deal_app, name="deal")
 app.add_typer(deals.pipeline_app, name="pipeline")
 app.add_typer(satisfaction.survey_app, name="survey")
+app.add_typer(invoices.invoice_app, name="invoice")
+app.add_typer(bills.bill_app, name="bill")
+app.add_typer(payments.payment_app, name="payment")
+app.add_typer(billing.fx_app, name="fx")
+app.add_typer(billing.tax_app, name="tax")
+app.add_typer(billing.billing_app, name="billing")
+app.add_typer(billing.company_app, name="company")
 app.command("init")(accounts.init)
 app.command("export")(imports.export)
 app.command("serve")(reports.serve)
 app.command("demo")(demo.demo)
+app.command("balance")(payments.balance)
 
 
 @app.callback()
