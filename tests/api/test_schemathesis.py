@@ -14,6 +14,8 @@ import itertools
 import os
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,8 @@ from crmledger.config import Settings
 from crmledger.core.access import AuthenticationError, Role
 from crmledger.core.crm.parties import Contact, Party, PartyKind
 from crmledger.server import create_app
+from crmledger.services.invoicing import DocumentLine, NewDocument
+from crmledger.services.settling import NewPayment
 from crmledger.services.throttle import LoginThrottle
 from tests.api.conftest import PASSWORD, add_role_users
 from tests.conftest import FAST_HASHER, FixedClock
@@ -141,6 +145,33 @@ BOOK_RULES: dict[str, set[str]] = {
         "TransitionError",
         "TimeOutOfRangeError",
     },
+    # An unknown party, product, currency or tax category, more decimals than the currency
+    # has, a missing exchange rate, a credit or allocation beyond what is open, a stale
+    # version; and what the ledger refuses when the document is posted: an account the
+    # chart does not hold (or has closed), a locked period.
+    **{
+        operation: {
+            "InvalidFieldError",
+            "InvalidInputError",
+            "MissingRateError",
+            "VersionConflictError",
+            "UnknownAccountError",
+            "AccountClosedError",
+            "CommodityNotAllowedError",
+            "PeriodLockedError",
+        }
+        for operation in (
+            "createInvoice",
+            "issueInvoice",
+            "creditInvoice",
+            "createBill",
+            "issueBill",
+            "createPayment",
+            "allocatePayment",
+            "setExchangeRate",
+            "createTaxRate",
+        )
+    },
 }
 
 
@@ -168,7 +199,8 @@ def accepts_schema_valid_data(ctx: CheckContext, response: Response, case: Case)
 
 
 def seed(book: App) -> None:
-    """A book with users of every role, a few posted entries and one reversal."""
+    """A book with users of every role, a few posted entries and one reversal, two parties,
+    and the billing of the first: an issued invoice paid in part, a draft, a USD rate."""
     add_role_users(book)
     refs = book.ledger.post(
         [
@@ -183,6 +215,16 @@ def seed(book: App) -> None:
     assert acme.id is not None
     assert ada.id is not None
     book.parties.add_contact(Contact(acme.id, ada.id, "Buyer"))
+    book.rates.set_rate("USD", date(2026, 6, 1), Decimal("0.92"))
+    consulting = NewDocument(
+        party_id=acme.id,
+        currency="EUR",
+        lines=[DocumentLine(description="Consulting", unit_price=Decimal("100.00"))],
+    )
+    invoice = book.invoices.create(consulting)
+    book.invoices.issue(invoice.id, invoice.version)
+    book.payments.record(NewPayment(party_id=acme.id, amount=Decimal("50"), currency="EUR"))
+    book.invoices.create(consulting)
 
 
 class AdminToken:
