@@ -53,7 +53,7 @@ def test_log_in_post_an_entry_see_it_in_the_trial_balance_and_log_out(open_sessi
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     s.shot("dashboard")
     s.go("/accounts")
-    expect(page.get_by_role("row", name=re.compile("Assets:Bank:Checking"))).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Assets:Bank:Savings"))).to_be_visible()
     s.shot("accounts")
 
     page.get_by_role("link", name="Journal", exact=True).click()
@@ -62,8 +62,8 @@ def test_log_in_post_an_entry_see_it_in_the_trial_balance_and_log_out(open_sessi
     expect(page.locator("[data-imbalance]")).to_have_text("Enter at least two postings")
     s.shot("entry-form")
     page.get_by_label("Narration").fill("Consulting for Acme")
-    fill_row(page, 0, "Assets:Bank:Checking", "1250.00")
-    fill_row(page, 1, "Income:Sales:Services", "-1250.00")
+    fill_row(page, 0, "Assets:Bank:Savings", "1250.00")
+    fill_row(page, 1, "Income:Other", "-1250.00")
     expect(page.locator("[data-imbalance]")).to_have_text("Balanced")
     page.get_by_role("button", name="Post entry").click()
 
@@ -72,20 +72,20 @@ def test_log_in_post_an_entry_see_it_in_the_trial_balance_and_log_out(open_sessi
         page.get_by_role("status").filter(has_text=re.compile(r"Posted GJ\/\d{4}\/\d+\."))
     ).to_be_visible()
     expect(
-        page.get_by_role("row", name=re.compile(r"Assets:Bank:Checking 1,250\.00"))
+        page.get_by_role("row", name=re.compile(r"Assets:Bank:Savings 1,250\.00"))
     ).to_be_visible()
     s.shot("entry-detail")
 
     page.get_by_role("link", name="Reports").first.click()
     page.get_by_role("link", name="Trial balance").click()
-    row = page.get_by_role("row", name=re.compile("Assets:Bank:Checking"))
+    row = page.get_by_role("row", name=re.compile("Assets:Bank:Savings"))
     expect(row).to_contain_text("1,250.00")
-    expect(page.get_by_role("row", name=re.compile("Income:Sales:Services"))).to_contain_text(
+    expect(page.get_by_role("row", name=re.compile("Income:Other"))).to_contain_text(
         "-1,250.00"
     )
     s.shot("trial-balance")
-    row.get_by_role("link", name="Assets:Bank:Checking").click()
-    expect(page.get_by_role("heading", name="Assets:Bank:Checking")).to_be_visible()
+    row.get_by_role("link", name="Assets:Bank:Savings").click()
+    expect(page.get_by_role("heading", name="Assets:Bank:Savings")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("Consulting for Acme"))).to_contain_text(
         "1,250.00"
     )
