@@ -80,9 +80,7 @@ def test_log_in_post_an_entry_see_it_in_the_trial_balance_and_log_out(open_sessi
     page.get_by_role("link", name="Trial balance").click()
     row = page.get_by_role("row", name=re.compile("Assets:Bank:Savings"))
     expect(row).to_contain_text("1,250.00")
-    expect(page.get_by_role("row", name=re.compile("Income:Other"))).to_contain_text(
-        "-1,250.00"
-    )
+    expect(page.get_by_role("row", name=re.compile("Income:Other"))).to_contain_text("-1,250.00")
     s.shot("trial-balance")
     row.get_by_role("link", name="Assets:Bank:Savings").click()
     expect(page.get_by_role("heading", name="Assets:Bank:Savings")).to_be_visible()
