@@ -18,6 +18,7 @@ from crmledger.core.crm.contracts import Contract, Frequency, PriceChange
 from crmledger.core.crm.parties import Party, PartyKind
 from crmledger.core.crm.products import Price, Product
 from crmledger.core.errors import InvalidFieldError, TransitionError
+from crmledger.services.billing_ports import BillingQuery
 from crmledger.services.billing_views import BillingDoc
 from crmledger.services.errors import CreditLimitError
 from crmledger.services.invoicing import DocumentLine, NewDocument
@@ -308,3 +309,17 @@ def test_an_order_is_invoiced_once(app: App) -> None:
     app.invoices.from_order(order.id)
     with pytest.raises(TransitionError):
         app.invoices.from_order(order.id)
+
+
+def test_a_batch_issues_all_or_nothing(app: App) -> None:
+    party = customer(app)
+    line = DocumentLine(description="Work", unit_price=D("10.00"))
+    good = NewDocument(party_id=party, currency="EUR", lines=[line])
+    with pytest.raises(InvalidFieldError) as err:
+        app.invoices.issue_batch([good, good, replace(good, party_id=999_999)])
+    assert err.value.field == "documents[2].party_id"
+    assert app.invoices.page(BillingQuery()) == []
+    ids = app.invoices.issue_batch([good, good])
+    assert [app.invoices.get(i).number for i in ids] == ["INV-2026-0001", "INV-2026-0002"]
+    app.payments.record_batch([NewPayment(party_id=party, amount=D("15.00"), currency="EUR")])
+    assert [app.invoices.get(i).status for i in ids] == ["paid", "partially_paid"]

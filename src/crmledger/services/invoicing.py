@@ -187,6 +187,42 @@ class InvoiceService:
             uow.commit()
         return view
 
+    def issue_batch(self, drafts: Sequence[NewDocument]) -> list[int]:
+        """Create and issue every document of ``drafts`` in ONE transaction: all or none.
+
+        For bulk loads (imports, the demo, benchmarks): each document passes exactly the
+        checks :meth:`create` and :meth:`issue` make (credit limit included, as a refusal:
+        there is no override here) and gets its number, entry, audit record and event; the
+        batch shares one commit. A refusal names the document as ``documents[i]``.
+        """
+        self._actor.require("billing", "write")
+        at = self._clock.now()
+        ids = []
+        with self._uow() as uow:
+            for index, draft in enumerate(drafts):
+                try:
+                    ids.append(self._issue_one(uow, draft, at))
+                except InvalidFieldError as error:
+                    raise InvalidFieldError(
+                        f"documents[{index}].{error.field}", str(error)
+                    ) from error
+            uow.commit()
+        return ids
+
+    def _issue_one(self, uow: UnitOfWork, draft: NewDocument, at: datetime) -> int:
+        if draft.kind not in ("invoice", "bill"):
+            raise InvalidFieldError("kind", "create an 'invoice' or a 'bill'")
+        if not draft.lines:
+            raise InvalidFieldError("lines", "a document needs at least one line")
+        if uow.parties.get(draft.party_id) is None:
+            raise InvalidFieldError("party_id", f"no party {draft.party_id}")
+        day = draft.issued_on or self._clock.today()
+        row = self._draft_row(uow, draft.kind, draft.party_id, draft.currency, draft.lines, day, at)
+        row = replace(row, due_on=draft.due_on, reference=draft.reference, note=draft.note)
+        row = replace(row, id=uow.billing.insert_document(row))
+        record(uow, self._actor, at, f"{row.kind}.create", row.kind, row.id, None, _audit(row))
+        return self._issue(uow, row, at, override=False).id
+
     def _draft_row(
         self,
         uow: UnitOfWork,
