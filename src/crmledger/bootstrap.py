@@ -37,7 +37,9 @@ from crmledger.services.billing_import import BillingImportService
 from crmledger.services.billing_print import DocumentPrinter
 from crmledger.services.contracts import ContractService
 from crmledger.services.deals import DealService
+from crmledger.services.dunning import DunningService
 from crmledger.services.exports import ExportService
+from crmledger.services.fx_revalue import RevaluationService
 from crmledger.services.idempotency import IdempotencyService
 from crmledger.services.imports import ImportService
 from crmledger.services.interactions import InteractionService
@@ -52,6 +54,7 @@ from crmledger.services.reports import ReportService
 from crmledger.services.sales import SalesService
 from crmledger.services.satisfaction import SatisfactionService
 from crmledger.services.settling import PaymentService
+from crmledger.services.tax_report import TaxReportService
 from crmledger.services.trail import Actor
 
 
@@ -207,6 +210,9 @@ class App:
     rates: RateService
     printer: DocumentPrinter
     billing_import: BillingImportService
+    dunning: DunningService
+    tax_report: TaxReportService
+    revaluation: RevaluationService
     readers: dict[str, Reader] = field(default_factory=lambda: dict(READERS))
 
     def acting_as(self, actor: Actor) -> App:
@@ -233,6 +239,9 @@ class App:
             rates=self.rates.acting_as(actor),
             printer=self.printer.acting_as(actor, self.parties.acting_as(actor)),
             billing_import=self.billing_import.acting_as(actor),
+            dunning=self.dunning.acting_as(actor, self.parties.acting_as(actor)),
+            tax_report=self.tax_report.acting_as(actor),
+            revaluation=self.revaluation.acting_as(actor),
         )
 
     def export(self, kind: str, out: TextIO, progress: Callable[[int], None] | None = None) -> None:
@@ -274,6 +283,9 @@ def build(
         rates=RateService(uow, clock),
         printer=DocumentPrinter(uow, clock, parties, PdfRenderer()),
         billing_import=BillingImportService(uow, clock),
+        dunning=DunningService(uow, clock, DocumentPrinter(uow, clock, parties, PdfRenderer())),
+        tax_report=TaxReportService(uow, clock),
+        revaluation=RevaluationService(uow, clock),
     )
 
 

@@ -172,6 +172,18 @@ BOOK_RULES: dict[str, set[str]] = {
             "createTaxRate",
         )
     },
+    # A period that ends before it starts.
+    "vatSummary": {"InvalidFieldError"},
+    # The last calendar day (its reversal has no next day), a currency open in the book
+    # without a rate, and what the ledger refuses when the entry is posted.
+    "createRevaluation": {
+        "InvalidFieldError",
+        "MissingRateError",
+        "PeriodLockedError",
+        "AccountClosedError",
+        "UnknownAccountError",
+        "CommodityNotAllowedError",
+    },
 }
 
 

@@ -38,6 +38,7 @@ from crmledger.api.routes import (
     reports,
     satisfaction,
     search,
+    tax_report,
     timeline,
 )
 from crmledger.api.schemas import HealthPublic, StatusPublic
@@ -122,6 +123,7 @@ def create_api(book: App) -> FastAPI:
         balances,
         rates,
         search,
+        tax_report,
     ):
         api.include_router(module.router)
     problems.document(api)

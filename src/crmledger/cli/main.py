@@ -19,7 +19,9 @@ from crmledger.cli import (
     bills,
     deals,
     demo,
+    dunning,
     entries,
+    fx_tax,
     imports,
     interactions,
     invoices,
@@ -64,8 +66,10 @@ app.add_typer(bills.bill_app, name="bill")
 app.add_typer(payments.payment_app, name="payment")
 app.add_typer(billing.fx_app, name="fx")
 app.add_typer(billing.tax_app, name="tax")
+fx_tax.attach(billing.fx_app, billing.tax_app)
 app.add_typer(billing.billing_app, name="billing")
 app.add_typer(billing.company_app, name="company")
+app.add_typer(dunning.dunning_app, name="dunning")
 app.command("init")(accounts.init)
 app.command("export")(imports.export)
 app.command("serve")(reports.serve)

@@ -46,9 +46,11 @@ from crmledger.services.billing_ports import (
     BillingLineRow,
     BillingQuery,
     FinanceEventRow,
+    ForeignOpenRow,
     OpenSummary,
     PaymentQuery,
     PaymentRow,
+    TaxLineRow,
 )
 from crmledger.services.crm_ports import TaxCategoryRow
 
@@ -442,6 +444,62 @@ class SqlBillingStore:
         return [
             (int(i), a, int(ai), int(s), t, p) for i, a, ai, s, t, p in self._conn.execute(stmt)
         ]
+
+    # -- tax and revaluation ---------------------------------------------------------
+
+    def tax_lines(self, start: date, end: date) -> list[TaxLineRow]:
+        line = billing_lines.c
+        stmt = (
+            select(
+                _d.id,
+                _d.kind,
+                _d.currency,
+                _d.rate,
+                line.tax_category,
+                line.tax_rate,
+                func.sum(line.net_minor),
+                func.sum(line.tax_minor),
+            )
+            .join(billing_lines, line.document_id == _d.id)
+            .where(
+                _d.status != "draft",
+                _d.entry_id.is_not(None),
+                _d.issued_on >= start,
+                _d.issued_on <= end,
+            )
+            .group_by(_d.id, _d.kind, _d.currency, _d.rate, line.tax_category, line.tax_rate)
+            .order_by(_d.id, line.tax_category, line.tax_rate)
+        )
+        return [
+            TaxLineRow(int(i), k, c, r, cat, tr, int(n), int(t))
+            for i, k, c, r, cat, tr, n, t in self._conn.execute(stmt)
+        ]
+
+    def open_foreign(self, base: str, on: date) -> list[ForeignOpenRow]:
+        p = payments.c
+        docs = select(
+            _d.kind, _d.id, _d.number, _d.party_id, _d.currency, _d.open_minor, _d.open_base_minor
+        ).where(
+            _d.kind.in_(("invoice", "credit_note", "bill")),
+            _d.status.in_(_OPEN),
+            _d.open_minor > 0,
+            _d.currency != base,
+            _d.issued_on <= on,
+        )
+        pays = select(
+            p.kind, p.id, p.number, p.party_id, p.currency, p.open_minor, p.open_base_minor
+        ).where(
+            p.kind.in_(("receipt", "vendor_payment")),
+            p.open_minor > 0,
+            p.currency != base,
+            p.paid_on <= on,
+        )
+        found = [
+            ForeignOpenRow(k, int(i), n, int(party), c, int(m), int(b))
+            for stmt in (docs, pays)
+            for k, i, n, party, c, m, b in self._conn.execute(stmt)
+        ]
+        return sorted(found, key=lambda r: (r.currency, r.kind, r.id))
 
 
 def _overdue_minor(today: date) -> Any:

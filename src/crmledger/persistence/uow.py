@@ -16,6 +16,7 @@ from crmledger.persistence.audit_store import SqlAuditStore
 from crmledger.persistence.billing_store import SqlBillingStore
 from crmledger.persistence.commerce_store import SqlCommerceStore
 from crmledger.persistence.deal_store import SqlDealStore
+from crmledger.persistence.dunning_store import SqlDunningStore
 from crmledger.persistence.interaction_store import SqlInteractionStore
 from crmledger.persistence.ledger_store import ChartCache, SqlLedgerStore
 from crmledger.persistence.party_store import SqlPartyStore
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
     interactions: SqlInteractionStore
     commerce: SqlCommerceStore
     billing: SqlBillingStore
+    dunning: SqlDunningStore
 
     def __init__(
         self, engine: Engine, readonly: bool = False, cache: ChartCache | None = None
@@ -67,6 +69,7 @@ class SqlUnitOfWork:
         self.interactions = SqlInteractionStore(conn)
         self.commerce = SqlCommerceStore(conn)
         self.billing = SqlBillingStore(conn)
+        self.dunning = SqlDunningStore(conn)
         return self
 
     def __exit__(

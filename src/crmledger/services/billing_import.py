@@ -42,6 +42,7 @@ from crmledger.services.crm_ports import (
     PartyStore,
     SatisfactionStore,
 )
+from crmledger.services.dunning_ports import DunningStore
 from crmledger.services.invoicing import DocumentLine, InvoiceService, NewDocument
 from crmledger.services.ports import (
     AccessStore,
@@ -322,6 +323,10 @@ class _Joined:
     @property
     def billing(self) -> BillingStore:
         return self._outer.billing
+
+    @property
+    def dunning(self) -> DunningStore:
+        return self._outer.dunning
 
 
 # -- checking against the book and writing ---------------------------------------------------

@@ -252,3 +252,41 @@ class BillingStore(Protocol):
 
     def events(self, after: int, limit: int) -> list[tuple[int, str, int, int, str, str]]:
         """Outbox rows after the id ``after``: (id, aggregate, id, seq, type, payload)."""
+
+    def tax_lines(self, start: date, end: date) -> list[TaxLineRow]:
+        """Net and tax of the documents issued from ``start`` to ``end`` (both included),
+        summed per document, tax category and rate, by document id."""
+
+    def open_foreign(self, base: str, on: date) -> list[ForeignOpenRow]:
+        """Issued documents and unallocated receipts and vendor payments dated on or
+        before ``on``, in a currency other than ``base``, with something open; by
+        currency, kind and id."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaxLineRow:
+    """One issued document's net and tax in one tax category and rate, in the document's
+    currency; ``rate`` is the exchange rate it was booked at (``None``: the base)."""
+
+    document_id: int
+    kind: str
+    currency: str
+    rate: str | None
+    tax_category: str
+    tax_rate: str
+    net_minor: int
+    tax_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignOpenRow:
+    """What a document or payment (``kind``: invoice, credit_note, bill, receipt or
+    vendor_payment) still has open, in its currency and in the base currency."""
+
+    kind: str
+    id: int
+    number: str
+    party_id: int
+    currency: str
+    open_minor: int
+    open_base_minor: int

@@ -201,6 +201,12 @@ class DocumentPrinter:
         party = self._parties.get(doc.party_id)
         return printable(doc, scale, self.company().company(), party, refers)
 
+    def render(self, doc: Printable) -> bytes:
+        """A printable this book built (an invoice, a dunning letter) as PDF."""
+        if self._renderer is None:
+            raise InvalidFieldError("format", "no PDF renderer is configured")
+        return self._renderer.pdf(doc)
+
     def pdf(self, document_id: int, *, facturx: bool = False) -> bytes:
         """The document as PDF; ``facturx`` embeds its EN 16931 XML (PDF/A-3)."""
         if self._renderer is None:

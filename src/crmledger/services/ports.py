@@ -21,6 +21,7 @@ from crmledger.services.crm_ports import (
     PartyStore,
     SatisfactionStore,
 )
+from crmledger.services.dunning_ports import DunningStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +319,10 @@ class UnitOfWork(Protocol):
     @property
     def billing(self) -> BillingStore:
         """Invoices, bills, payments, allocations, rates and the outbox in this transaction."""
+
+    @property
+    def dunning(self) -> DunningStore:
+        """Dunning notices and the overdue invoices they concern in this transaction."""
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -50,6 +50,7 @@ from crmledger.services.billing_ports import (
     PaymentRow,
 )
 from crmledger.services.billing_views import Payment, payment_view
+from crmledger.services.dunning import settle_dunning
 from crmledger.services.errors import ConflictError
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.products import book_scales, minor_units, scale_of
@@ -168,6 +169,7 @@ def apply_credit(
             at,
             party_id=invoice.party_id,
         )
+        settle_dunning(uow, actor, invoice.id, updated.status, at)
 
 
 def _draw_credit(

@@ -10,6 +10,7 @@ from crmledger.persistence import (  # noqa: F401  (registers tables)
     commerce_tables,
     crm_tables,
     deal_tables,
+    dunning_tables,
     interaction_tables,
     platform_tables,
     satisfaction_tables,
