@@ -323,3 +323,29 @@ def test_a_batch_issues_all_or_nothing(app: App) -> None:
     assert [app.invoices.get(i).number for i in ids] == ["INV-2026-0001", "INV-2026-0002"]
     app.payments.record_batch([NewPayment(party_id=party, amount=D("15.00"), currency="EUR")])
     assert [app.invoices.get(i).status for i in ids] == ["paid", "partially_paid"]
+
+
+def test_paying_an_orders_invoice_wins_its_deal(app: App) -> None:
+    from sqlalchemy import text as sql
+
+    from crmledger.core.crm.deals import Deal
+
+    party = customer(app)
+    deal = app.deals.add(
+        Deal(
+            pipeline="sales", stage="", title="Gears", party_id=party, amount=D(100), currency="EUR"
+        )
+    )
+    order = app.sales.create_order(
+        party, "EUR", [DraftLine(description="Gear", unit_price=D(100))], deal_id=deal.id
+    )
+    order = app.sales.confirm_order(order.id, order.version)
+    draft = app.invoices.from_order(order.id)
+    app.invoices.issue(draft.id)
+    pay(app, party, "50.00")
+    assert app.deals.get(deal.id).stage != "won"
+    pay(app, party, "69.00")
+    assert app.deals.get(deal.id).stage == "won"
+    with app.engine.connect() as conn:
+        events = conn.execute(sql("SELECT type FROM outbox_events WHERE aggregate = 'order'")).all()
+    assert [e for (e,) in events] == ["order.paid"]

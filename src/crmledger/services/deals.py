@@ -307,6 +307,17 @@ def win_deal(uow: UnitOfWork, actor: Actor, deal_id: int, at: datetime) -> Store
     return _move(uow, actor, deal, pipeline, won.key, at)
 
 
+def win_open_deal(uow: UnitOfWork, actor: Actor, deal_id: int, at: datetime) -> bool:
+    """Win the deal if it is still open (a paid invoice closes its order's deal); a deal
+    already won or lost is left as it is. Returns whether it moved."""
+    deal = load_deal(uow, deal_id)
+    pipeline = _deal_pipeline(uow, deal.pipeline)
+    if pipeline.stage(deal.stage).kind is not StageKind.OPEN:
+        return False
+    win_deal(uow, actor, deal_id, at)
+    return True
+
+
 def _month(text: str | None, field: str) -> tuple[date, date] | None:
     if text is None:
         return None

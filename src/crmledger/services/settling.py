@@ -50,6 +50,7 @@ from crmledger.services.billing_ports import (
     PaymentRow,
 )
 from crmledger.services.billing_views import Payment, payment_view
+from crmledger.services.deals import win_open_deal
 from crmledger.services.dunning import settle_dunning
 from crmledger.services.errors import ConflictError
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -170,6 +171,20 @@ def apply_credit(
             party_id=invoice.party_id,
         )
         settle_dunning(uow, actor, invoice.id, updated.status, at)
+        if updated.status == InvoiceStatus.PAID and invoice.order_id is not None:
+            _order_paid(uow, actor, invoice.order_id, invoice.id, at)
+
+
+def _order_paid(
+    uow: UnitOfWork, actor: Actor, order_id: int, invoice_id: int, at: datetime
+) -> None:
+    """A paid invoice's order is paid: say so to subscribers and win its deal if open."""
+    order = uow.commerce.order(order_id)
+    if order is None:
+        return
+    emit(uow, "order", order_id, "order.paid", at, invoice_id=invoice_id, party_id=order.party_id)
+    if order.deal_id is not None:
+        win_open_deal(uow, actor, order.deal_id, at)
 
 
 def _draw_credit(
