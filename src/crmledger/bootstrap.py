@@ -259,6 +259,7 @@ def build(
     clock = clock or SystemClock()
     keys = Keys(settings)
     parties = PartyService(uow, clock, keys)
+    printer = DocumentPrinter(uow, clock, parties, PdfRenderer())
     return App(
         settings=settings,
         engine=engine,
@@ -281,9 +282,9 @@ def build(
         invoices=InvoiceService(uow, clock),
         payments=PaymentService(uow, clock),
         rates=RateService(uow, clock),
-        printer=DocumentPrinter(uow, clock, parties, PdfRenderer()),
+        printer=printer,
         billing_import=BillingImportService(uow, clock),
-        dunning=DunningService(uow, clock, DocumentPrinter(uow, clock, parties, PdfRenderer())),
+        dunning=DunningService(uow, clock, printer),
         tax_report=TaxReportService(uow, clock),
         revaluation=RevaluationService(uow, clock),
     )

@@ -6,7 +6,6 @@ Everything here runs inside the caller's unit of work; nothing commits.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,7 +14,6 @@ from crmledger.core.billing.entries import BillingAccounts, FxRate
 from crmledger.core.billing.settlement import InvoiceStatus
 from crmledger.core.entries import JournalEntry
 from crmledger.core.errors import InvalidFieldError
-from crmledger.core.money import from_minor
 from crmledger.services.billing_ports import BillingDocumentRow, PaymentRow
 from crmledger.services.errors import NotFoundError
 from crmledger.services.ledger import add_iso_commodities
@@ -124,16 +122,3 @@ def overdue(row: BillingDocumentRow, today: date) -> bool:
     """Whether the document is still open after its due date."""
     open_status = row.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
     return open_status and row.due_on is not None and row.due_on < today
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """An amount with its currency, for views."""
-
-    amount: Decimal
-    currency: str
-
-    @classmethod
-    def of(cls, minor: int, currency: str, scale: int) -> Money:
-        """``minor`` units of ``currency`` at ``scale``."""
-        return cls(from_minor(minor, scale), currency)

@@ -42,10 +42,11 @@ from crmledger.services.billing_ports import BillingDocumentRow, BillingLineRow,
 from crmledger.services.billing_views import BillingDoc, document_view
 from crmledger.services.contracts import ContractService, mark_billed
 from crmledger.services.credit import check_credit
+from crmledger.services.crm_ports import ProductRow
 from crmledger.services.errors import NotFoundError, VersionConflictError
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.products import book_scales, scale_of
-from crmledger.services.sales import DraftLine, price_lines
+from crmledger.services.sales import DraftLine, number_text, price_lines, rules_of
 from crmledger.services.settling import apply_credit
 from crmledger.services.trail import OPERATOR, Actor, record
 
@@ -77,23 +78,10 @@ class NewDocument:
     note: str = ""
 
 
-def _rules(uow: UnitOfWork, day: date) -> dict[str, TaxRule]:
-    rules: dict[str, TaxRule] = {}
-    for row in uow.billing.tax_rates_on(day):
-        rules[row.category] = TaxRule(
-            Decimal(row.rate), "document" if row.per == "document" else "line"
-        )
-    return rules
-
-
-def _number_text(value: Decimal) -> str:
-    return format((value + 0).normalize(), "f")
-
-
 def _line_rows(
     uow: UnitOfWork, kind: str, currency: str, drafts: Sequence[DocumentLine], day: date
 ) -> tuple[BillingLineRow, ...]:
-    rules = _rules(uow, day)
+    rules = rules_of(uow.billing.tax_rates_on(day))
     priced = price_lines(uow, currency, drafts, rules)
     scale = scale_of(currency, book_scales(uow))
     ids = sorted({d.product_id for d in drafts if d.product_id is not None})
@@ -113,12 +101,12 @@ def _line_rows(
                 position=i + 1,
                 product_id=line.product_id,
                 description=line.description,
-                quantity=_number_text(line.quantity),
+                quantity=number_text(line.quantity),
                 unit=product.unit if product else "",
                 unit_price_minor=to_minor(line.unit_price, scale),
-                discount=_number_text(line.discount),
+                discount=number_text(line.discount),
                 tax_category=line.tax_category,
-                tax_rate=_number_text(rules[line.tax_category].rate),
+                tax_rate=number_text(rules[line.tax_category].rate),
                 net_minor=to_minor(total.net, scale),
                 tax_minor=to_minor(total.tax, scale),
                 account=account,
@@ -130,12 +118,11 @@ def _line_rows(
     return tuple(rows)
 
 
-def _cost(product: object, quantity: Decimal) -> int | None:
+def _cost(product: ProductRow | None, quantity: Decimal) -> int | None:
     """The cost of ``quantity`` units in the product's cost currency (minor, rounded)."""
-    cost_minor = getattr(product, "cost_minor", None)
-    if cost_minor is None or getattr(product, "cost_account", None) is None:
+    if product is None or product.cost_minor is None or product.cost_account is None:
         return None
-    return int((Decimal(cost_minor) * quantity).to_integral_value())
+    return int((Decimal(product.cost_minor) * quantity).to_integral_value())
 
 
 def _totals_of(lines: Sequence[BillingLineRow]) -> tuple[int, int]:
@@ -558,7 +545,7 @@ def _credited_lines(
             replace(
                 line,
                 position=len(rows) + 1,
-                quantity=_number_text(quantity),
+                quantity=number_text(quantity),
                 net_minor=to_minor(net, scale),
                 tax_minor=to_minor(added.tax, scale),
                 cost_minor=None,

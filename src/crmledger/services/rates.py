@@ -18,6 +18,7 @@ from crmledger.core.errors import InvalidFieldError
 from crmledger.services.billing_common import base_currency, parse_rate, rate_text
 from crmledger.services.ports import Clock, UnitOfWorkFactory
 from crmledger.services.products import book_scales, scale_of
+from crmledger.services.sales import number_text
 from crmledger.services.trail import OPERATOR, Actor, record
 
 
@@ -94,7 +95,7 @@ class RateService:
         rule = TaxRule(rate, per)  # type: ignore[arg-type]  # checked by TaxRule itself
         if not category or len(category) > 40 or not category.replace("_", "").isalnum():
             raise InvalidFieldError("category", "1-40 letters, digits or _")
-        text = format(rule.rate.normalize(), "f")
+        text = number_text(rule.rate)
         with self._uow() as uow:
             uow.billing.add_tax_rate(category, valid_from, text, per)
             record(

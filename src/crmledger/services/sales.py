@@ -20,7 +20,7 @@ year: ``Q-2026-0001``, ``SO-2026-0001``. Every refused transition changes nothin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -42,7 +42,14 @@ from crmledger.core.crm.documents import (
 )
 from crmledger.core.errors import InvalidFieldError, TransitionError
 from crmledger.core.money import from_minor, to_minor
-from crmledger.services.crm_ports import DocumentQuery, LineRow, OrderRow, ProductRow, QuoteRow
+from crmledger.services.crm_ports import (
+    DocumentQuery,
+    LineRow,
+    OrderRow,
+    ProductRow,
+    QuoteRow,
+    TaxCategoryRow,
+)
 from crmledger.services.deals import win_deal
 from crmledger.services.errors import NotFoundError, VersionConflictError
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -121,18 +128,23 @@ class SalesOrder(SalesDocument):
 # -- pricing --------------------------------------------------------------------------------
 
 
-def _number_text(value: Decimal) -> str:
+def number_text(value: Decimal) -> str:
     """Canonical decimal text: no exponent, no trailing zeros, no negative zero."""
     return format((value + 0).normalize(), "f")
 
 
-def tax_rules(uow: UnitOfWork) -> dict[str, TaxRule]:
-    """The tax rule of every category the book knows."""
+def rules_of(rows: Iterable[TaxCategoryRow]) -> dict[str, TaxRule]:
+    """Stored tax rates as rules, by category."""
     rules = {}
-    for row in uow.commerce.tax_categories():
+    for row in rows:
         per: TaxBasis = "document" if row.per == "document" else "line"
         rules[row.category] = TaxRule(Decimal(row.rate), per)
     return rules
+
+
+def tax_rules(uow: UnitOfWork) -> dict[str, TaxRule]:
+    """The tax rule of every category the book knows."""
+    return rules_of(uow.commerce.tax_categories())
 
 
 def _product(where: str, draft: DraftLine, products: Mapping[int, ProductRow]) -> ProductRow | None:
@@ -224,11 +236,11 @@ def _line_rows(priced: Priced, uow: UnitOfWork) -> tuple[LineRow, ...]:
             position=i + 1,
             product_id=line.product_id,
             description=line.description,
-            quantity=_number_text(line.quantity),
+            quantity=number_text(line.quantity),
             unit_price_minor=to_minor(line.unit_price, scale),
-            discount=_number_text(line.discount),
+            discount=number_text(line.discount),
             tax_category=line.tax_category,
-            tax_rate=_number_text(rules[line.tax_category].rate),
+            tax_rate=number_text(rules[line.tax_category].rate),
             net_minor=to_minor(total.net, scale),
             tax_minor=to_minor(total.tax, scale),
         )
