@@ -4,6 +4,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 PY      := $(BIN)/python
 DEMO_DB ?= sqlite:///demo.db
+DEMO_CUSTOMERS ?= 150
+DEMO_YEARS ?= 2
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 BENCH_SIZES ?= 10000,100000
@@ -14,6 +16,9 @@ API_BENCH_ENTRIES ?= 100000
 CRM_BENCH_PARTIES ?= 100000
 CRM_BENCH_INTERACTIONS ?= 1000000
 BILLING_BENCH_INVOICES ?= 100000
+STATEMENT_BENCH_ENTRIES ?= 100000
+DEMO_BENCH_CUSTOMERS ?= 10000
+DEMO_BENCH_YEARS ?= 3
 
 .PHONY: demo test lint typecheck contracts unit bench fuzz env clean
 
@@ -29,7 +34,7 @@ demo: env
 	rm -f demo.db demo.db-wal demo.db-shm demo.db.keys
 	CRMLEDGER_ADMIN_EMAIL=$(DEMO_EMAIL) CRMLEDGER_ADMIN_PASSWORD=$(DEMO_PASSWORD) \
 		$(BIN)/crmledger --db $(DEMO_DB) init --chart default --base-currency EUR
-	$(BIN)/crmledger --db $(DEMO_DB) demo
+	$(BIN)/crmledger --db $(DEMO_DB) demo --customers $(DEMO_CUSTOMERS) --years $(DEMO_YEARS)
 	$(BIN)/crmledger --db $(DEMO_DB) report trial-balance
 	$(BIN)/crmledger --db $(DEMO_DB) audit verify
 	@echo "Web UI on http://$(HOST):$(PORT)/ and API on http://$(HOST):$(PORT)/api/v1/docs"
@@ -57,6 +62,8 @@ bench: env
 	$(PY) -m benchmarks.api_load --entries $(API_BENCH_ENTRIES)
 	$(PY) -m benchmarks.crm --parties $(CRM_BENCH_PARTIES) --interactions $(CRM_BENCH_INTERACTIONS)
 	$(PY) -m benchmarks.billing --invoices $(BILLING_BENCH_INVOICES)
+	$(PY) -m benchmarks.statements --entries $(STATEMENT_BENCH_ENTRIES)
+	$(PY) -m benchmarks.demo --customers $(DEMO_BENCH_CUSTOMERS) --years $(DEMO_BENCH_YEARS)
 
 fuzz: env
 	CRMLEDGER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly tests/api/test_schemathesis.py

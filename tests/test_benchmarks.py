@@ -60,8 +60,37 @@ def test_the_billing_benchmark_runs_at_a_small_size(tmp_path: Path, monkeypatch)
 
     monkeypatch.delenv(billing.POSTGRES_ENV, raising=False)
     monkeypatch.setattr(billing, "SAMPLES", 10)
-    billing.main(["--invoices", "30", "--customers", "5", "--out", str(tmp_path)])
+    billing.main(["--invoices", "30", "--customers", "5", "--single", "10", "--out", str(tmp_path)])
     [figures] = json.loads((tmp_path / "results.json").read_text())
     assert figures["invoices"] == 30
     assert figures["invoices_per_second"] > 0
+    assert figures["single_invoices_per_second"] > 0
     assert set(figures["timings"]) == {"customer balance + days to pay", "customer aging"}
+
+
+def test_the_demo_benchmark_runs_at_a_small_size(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from benchmarks import demo
+
+    monkeypatch.delenv(demo.POSTGRES_ENV, raising=False)
+    demo.main(["--customers", "10", "--years", "1", "--out", str(tmp_path)])
+    [figures] = json.loads((tmp_path / "results.json").read_text())
+    assert figures["customers"] == 10
+    assert figures["invoices"] > 0
+    assert figures["verified"] is True
+
+
+def test_the_statements_benchmark_runs_at_a_small_size(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from benchmarks import statements
+
+    monkeypatch.delenv(statements.POSTGRES_ENV, raising=False)
+    monkeypatch.setattr(statements, "SAMPLES", 3)
+    statements.main(["--entries", "400", "--out", str(tmp_path)])
+    [figures] = json.loads((tmp_path / "results.json").read_text())
+    assert figures["database"] == "sqlite"
+    assert figures["entries"] == 400
+    assert len(figures["timings"]) == 4
+    assert all(t["p50_ms"] > 0 for t in figures["timings"].values())

@@ -22,7 +22,13 @@ from crmledger.formats.beancount_format import read_beancount, write_beancount
 from crmledger.formats.csv_entries import read_entries_csv, write_entries
 from crmledger.formats.ledger_journal import read_ledger_file, write_ledger
 from crmledger.formats.pdf_renderer import PdfRenderer
+from crmledger.formats.statement_pdf import StatementPdfRenderer
+from crmledger.fusion.sources import FILE_OPENERS, Opener
+from crmledger.integration.bus import InProcessBus
+from crmledger.integration.connectors import CONNECTORS
+from crmledger.integration.webhook_sender import HttpWebhookSender
 from crmledger.persistence.engine import make_engine
+from crmledger.persistence.fusion_sql import open_sql
 from crmledger.persistence.uow import SqlUnitOfWorkFactory
 from crmledger.security import (
     AesGcmFieldCipher,
@@ -32,30 +38,45 @@ from crmledger.security import (
     open_keyring,
 )
 from crmledger.services.access import AccessService
+from crmledger.services.aging_report import AgingReportService
 from crmledger.services.audit import AuditService
 from crmledger.services.billing_import import BillingImportService
 from crmledger.services.billing_print import DocumentPrinter
 from crmledger.services.contracts import ContractService
+from crmledger.services.dashboard import DashboardService
 from crmledger.services.deals import DealService
 from crmledger.services.dunning import DunningService
+from crmledger.services.expenses import ExpenseService
 from crmledger.services.exports import ExportService
+from crmledger.services.fusion import FusionService
 from crmledger.services.fx_revalue import RevaluationService
 from crmledger.services.idempotency import IdempotencyService
 from crmledger.services.imports import ImportService
+from crmledger.services.inbound import InboundService
+from crmledger.services.integration_ports import EventBus
+from crmledger.services.intelligence import CustomerIntelligenceService
 from crmledger.services.interactions import InteractionService
 from crmledger.services.invoicing import InvoiceService
 from crmledger.services.keys import KeyService
 from crmledger.services.ledger import LedgerService
 from crmledger.services.parties import PartyService
+from crmledger.services.party_merge import PartyMergeService
+from crmledger.services.party_statement import PartyStatementService
 from crmledger.services.ports import Clock, FieldContext, PasswordHasher
 from crmledger.services.products import ProductService
 from crmledger.services.rates import RateService
+from crmledger.services.recurring_bills import RecurringBillService
+from crmledger.services.relay import OutboxRelay
 from crmledger.services.reports import ReportService
 from crmledger.services.sales import SalesService
 from crmledger.services.satisfaction import SatisfactionService
 from crmledger.services.settling import PaymentService
+from crmledger.services.statements import StatementService
+from crmledger.services.sync import SyncService
 from crmledger.services.tax_report import TaxReportService
 from crmledger.services.trail import Actor
+from crmledger.services.webhooks import WebhookService
+from crmledger.services.worker import Worker
 
 
 class SystemClock:
@@ -87,6 +108,9 @@ def _read_beancount(path: Path, strict: bool) -> ParsedFile:
     del strict  # beancount's own loader decides what a file must declare
     return read_beancount(path)
 
+
+#: Fusion source kinds: files, and SQL databases through SQLAlchemy.
+FUSION_OPENERS: dict[str, Opener] = {**FILE_OPENERS, "sql": open_sql}
 
 READERS: dict[str, Reader] = {
     "entries": _read_csv,
@@ -121,8 +145,8 @@ WRITERS: dict[str, Callable[[TextIO, ExportService, Counter], None]] = {
 
 class Keys:
     """The key ring, opened on first use (most commands never touch personal data, and
-    ``crmledger init`` creates the ring before anything needs it); implements both
-    ``FieldCipher`` and ``KeyRingAdmin`` for the services."""
+    ``crmledger init`` creates the ring before anything needs it); implements
+    ``FieldCipher``, ``ReceiptCipher`` and ``KeyRingAdmin`` for the services."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -172,6 +196,13 @@ class Keys:
     def blind_indexer(self, table: str, column: str) -> Callable[[str], str]:
         return self.cipher.blind_indexer(table, column)
 
+    # ReceiptCipher
+    def encrypt_bytes(self, data: bytes, context: FieldContext) -> bytes:
+        return self.cipher.encrypt_bytes(data, context)
+
+    def decrypt_bytes(self, stored: bytes, context: FieldContext) -> bytes:
+        return self.cipher.decrypt_bytes(stored, context)
+
     # KeyRingAdmin
     def versions(self) -> list[int]:
         return self.store.versions()
@@ -213,6 +244,18 @@ class App:
     dunning: DunningService
     tax_report: TaxReportService
     revaluation: RevaluationService
+    statements: StatementService
+    intelligence: CustomerIntelligenceService
+    dashboard: DashboardService
+    expenses: ExpenseService
+    recurring_bills: RecurringBillService
+    fusion: FusionService
+    webhooks: WebhookService
+    sync: SyncService
+    inbound: InboundService
+    aging: AgingReportService
+    party_statements: PartyStatementService
+    party_merges: PartyMergeService
     readers: dict[str, Reader] = field(default_factory=lambda: dict(READERS))
 
     def acting_as(self, actor: Actor) -> App:
@@ -242,6 +285,17 @@ class App:
             dunning=self.dunning.acting_as(actor, self.parties.acting_as(actor)),
             tax_report=self.tax_report.acting_as(actor),
             revaluation=self.revaluation.acting_as(actor),
+            statements=self.statements.acting_as(actor),
+            intelligence=self.intelligence.acting_as(actor),
+            dashboard=self.dashboard.acting_as(actor),
+            expenses=self.expenses.acting_as(actor),
+            recurring_bills=self.recurring_bills.acting_as(actor),
+            fusion=self.fusion.acting_as(actor),
+            webhooks=self.webhooks.acting_as(actor),
+            sync=self.sync.acting_as(actor),
+            aging=self.aging.acting_as(actor),
+            party_statements=self.party_statements.acting_as(actor, self.parties.acting_as(actor)),
+            party_merges=self.party_merges.acting_as(actor),
         )
 
     def export(self, kind: str, out: TextIO, progress: Callable[[int], None] | None = None) -> None:
@@ -287,6 +341,26 @@ def build(
         dunning=DunningService(uow, clock, printer),
         tax_report=TaxReportService(uow, clock),
         revaluation=RevaluationService(uow, clock),
+        statements=StatementService(uow, clock),
+        intelligence=CustomerIntelligenceService(uow, clock, keys),
+        dashboard=DashboardService(uow, clock, keys),
+        expenses=ExpenseService(uow, clock, keys),
+        recurring_bills=RecurringBillService(uow, clock),
+        fusion=FusionService(uow, clock, keys, FUSION_OPENERS),
+        webhooks=WebhookService(
+            uow,
+            clock,
+            keys,
+            HttpWebhookSender(_allow_private(settings)),
+            allow_private=_allow_private(settings),
+        ),
+        sync=SyncService(uow, clock, keys, CONNECTORS),
+        inbound=InboundService(uow, clock, keys),
+        aging=AgingReportService(uow, clock, keys),
+        party_statements=PartyStatementService(
+            uow, clock, parties, printer, StatementPdfRenderer()
+        ),
+        party_merges=PartyMergeService(uow, clock),
     )
 
 
@@ -298,3 +372,32 @@ def migrate(app: App) -> Path | None:
 
     upgrade(app.engine)
     return app.keyring.create()
+
+
+def _allow_private(settings: Settings) -> bool:
+    """``CRMLEDGER_WEBHOOKS_ALLOW_PRIVATE=1``: webhooks may target loopback and private
+    addresses (local development only)."""
+    return settings.env.get("CRMLEDGER_WEBHOOKS_ALLOW_PRIVATE", "") == "1"
+
+
+def event_bus(settings: Settings, url: str | None = None) -> EventBus:
+    """The bus ``url`` (else ``CRMLEDGER_EVENT_BUS``) names: ``nats://host:port`` for NATS
+    JetStream (stream and subjects prefixed by ``CRMLEDGER_BUS_PREFIX``, redelivery after
+    ``CRMLEDGER_BUS_ACK_WAIT`` seconds), else in-process."""
+    chosen = url if url is not None else settings.env.get("CRMLEDGER_EVENT_BUS", "")
+    if chosen.startswith(("nats://", "tls://")):
+        # nats-py is loaded only by the processes that use it (the CLI starts faster).
+        from crmledger.integration.nats_bus import NatsEventBus  # noqa: PLC0415
+
+        prefix = settings.env.get("CRMLEDGER_BUS_PREFIX", "crmledger")
+        ack_wait = float(settings.env.get("CRMLEDGER_BUS_ACK_WAIT", "30"))
+        return NatsEventBus(chosen, prefix, ack_wait=ack_wait)
+    return InProcessBus()
+
+
+def worker(app: App, bus: EventBus, name: str, clock: Clock | None = None) -> Worker:
+    """A worker relaying ``app``'s outbox to ``bus`` and doing what its subscribers queue."""
+    relay = OutboxRelay(SqlUnitOfWorkFactory(app.engine), clock or SystemClock(), bus, name)
+    bus.subscribe("webhooks", app.webhooks.fan_out)
+    bus.subscribe("sync", app.sync.queue_events)
+    return Worker(relay, bus, [app.webhooks.deliver_due, app.sync.push_queued, app.sync.run_due])

@@ -161,13 +161,13 @@ def test_credit_notes_credit_a_line_or_the_whole_invoice(api: Api) -> None:
     )
     whole = _post(api, f"/invoices/{invoice['id']}/credit-notes", {}, **{"If-Match": '"3"'})
     assert whole.status_code == 201, whole.text
-    assert whole.json()["gross"] == "142.80"
-    assert whole.json()["open"] == "23.80"  # credited twice: the rest is customer credit
+    # "In full" credits what is left: line 1, not line 2 a second time.
+    assert [(ln["position"], ln["net"]) for ln in whole.json()["lines"]] == [(1, "100.00")]
+    assert (whole.json()["gross"], whole.json()["open"]) == ("119.00", "0.00")
     assert _get(api, f"/invoices/{invoice['id']}")["status"] == "void"
     notes = _get(api, "/credit-notes", party_id=party)["items"]
     assert [n["number"] for n in notes] == ["CN-2026-0002", "CN-2026-0001"]
-    balance = _get(api, f"/parties/{party}/balance")
-    assert balance["currencies"][0]["unapplied"] == "23.80"
+    assert _get(api, f"/parties/{party}/balance")["currencies"] == []  # no credit left over
     # A credit note is not an invoice, and an invoice is not a credit note.
     assert api.client.get(f"/api/v1/invoices/{note['id']}", headers=api.auth()).status_code == 404
     assert (
@@ -392,3 +392,118 @@ def test_the_pdf_is_the_invoice(api: Api, fmt: str) -> None:
         f"/api/v1/invoices/{invoice['id']}/pdf", params={"format": "docx"}, headers=api.auth()
     )
     assert unknown.status_code == 422
+
+
+def _send(
+    api: Api, method: str, path: str, body: Any = None, role: Role = Role.ACCOUNTANT, **headers: str
+):
+    return api.client.request(method, f"/api/v1{path}", json=body, headers=api.auth(role) | headers)
+
+
+def test_a_draft_is_changed_and_deleted_at_its_version_and_an_issued_one_is_not(api: Api) -> None:
+    party = _party(api)
+    draft = _draft(api, party, "100.00")
+    assert (draft["prices_include_tax"], draft["issued_at"]) == (False, None)
+    url = f"/invoices/{draft['id']}"
+    change = {"prices_include_tax": True, "due_on": "2026-07-31", "reference": "PO-7"}
+    assert _send(api, "PATCH", url, change, Role.SALES, **ISSUED).status_code == 403
+    assert _send(api, "PATCH", url, change).status_code == 428
+    changed = _send(api, "PATCH", url, change, **ISSUED)
+    assert changed.status_code == 200, changed.text
+    assert changed.headers["etag"] == '"2"'
+    body = changed.json()
+    # 100.00 now includes 19 %: 100 * 0.19 / 1.19 = 15.966… → 15.97
+    assert (body["net"], body["tax"], body["gross"]) == ("84.03", "15.97", "100.00")
+    assert (body["prices_include_tax"], body["due_on"], body["reference"]) == (
+        True,
+        "2026-07-31",
+        "PO-7",
+    )
+    stale = _send(api, "PATCH", url, {"note": "late"}, **ISSUED)
+    assert stale.status_code == 412
+    assert stale.json()["type"] == "urn:crmledger:problem:stale-version"
+    cleared = _send(api, "PATCH", url, {"issued_on": None}, **{"If-Match": '"2"'})
+    assert cleared.status_code == 422
+    assert cleared.json()["errors"][0]["field"] == "issued_on"
+    lines = {"lines": [{"description": "Setup", "unit_price": "59.50"}], "due_on": None}
+    relined = _send(api, "PATCH", url, lines, **{"If-Match": '"2"'})
+    assert relined.status_code == 200, relined.text
+    assert [(ln["net"], ln["tax"]) for ln in relined.json()["lines"]] == [("50.00", "9.50")]
+    assert relined.json()["due_on"] is None
+    assert _send(api, "DELETE", url, None, **ISSUED).status_code == 412
+    issued = _post(api, f"{url}/issue", None, **{"If-Match": '"3"'})
+    assert issued.status_code == 200, issued.text
+    assert (issued.json()["number"], issued.json()["gross"]) == ("INV-2026-0001", "59.50")
+    assert issued.json()["issued_at"] is not None
+    refused = _send(api, "PATCH", url, {"note": "late"}, **{"If-Match": '"4"'})
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "urn:crmledger:problem:invalid-transition"
+    kept = _send(api, "DELETE", url, None, **{"If-Match": '"4"'})
+    assert kept.status_code == 409
+    assert "INV-2026-0001 is issued" in kept.json()["detail"]
+    assert _get(api, url)["status"] == "issued"
+
+    doomed = _draft(api, party, "10.00")
+    gone = _send(api, "DELETE", f"/invoices/{doomed['id']}", None, **ISSUED)
+    assert gone.status_code == 204
+    assert api.client.get(f"/api/v1/invoices/{doomed['id']}", headers=api.auth()).status_code == 404
+    assert _issued(api, party, "10.00")["number"] == "INV-2026-0002"  # no gap
+
+
+def test_a_draft_bill_is_changed_and_deleted_under_bills_only(api: Api) -> None:
+    vendor = _party(api)
+    paper = {"description": "Paper", "unit_price": "40.00", "account": "Expenses:Office"}
+    body = {"party_id": vendor, "currency": "EUR", "lines": [paper], "prices_include_tax": True}
+    created = _post(api, "/bills", body)
+    assert created.status_code == 201, created.text
+    bill = created.json()
+    assert (bill["gross"], bill["tax"], bill["prices_include_tax"]) == ("40.00", "6.39", True)
+    url = f"/bills/{bill['id']}"
+    assert (
+        _send(api, "PATCH", f"/invoices/{bill['id']}", {"note": "x"}, **ISSUED).status_code == 404
+    )
+    toner = {"description": "Toner", "unit_price": "80.00", "account": "Expenses:Office"}
+    changed = _send(
+        api, "PATCH", url, {"lines": [paper, toner], "prices_include_tax": False}, **ISSUED
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["gross"] == "142.80"
+    assert (
+        _send(api, "DELETE", f"/invoices/{bill['id']}", None, **{"If-Match": '"2"'}).status_code
+        == 404
+    )
+    assert _send(api, "DELETE", url, None, **{"If-Match": '"2"'}).status_code == 204
+    assert _get(api, "/bills")["items"] == []
+
+
+def test_an_order_shows_its_price_basis_and_becomes_paid(api: Api) -> None:
+    party = _party(api)
+    body = {
+        "party_id": party,
+        "currency": "EUR",
+        "lines": [{"description": "Shirt", "unit_price": "11.90", "quantity": "2"}],
+        "prices_include_tax": True,
+    }
+    created = _post(api, "/orders", body)
+    assert created.status_code == 201, created.text
+    order = created.json()
+    assert (order["prices_include_tax"], order["gross"], order["tax"]) == (True, "23.80", "3.80")
+    confirmed = _post(api, f"/orders/{order['id']}/confirm", None, **ISSUED)
+    assert confirmed.status_code == 200, confirmed.text
+    invoice = _post(api, "/invoices", {"order_id": order["id"]})
+    assert invoice.status_code == 201, invoice.text
+    assert (invoice.json()["prices_include_tax"], invoice.json()["gross"]) == (True, "23.80")
+    issued = _post(api, f"/invoices/{invoice.json()['id']}/issue", None, **ISSUED)
+    assert issued.status_code == 200, issued.text
+    _pay(api, party, "23.80")
+    paid = _get(api, f"/orders/{order['id']}")
+    assert paid["status"] == "paid"
+    assert [o["id"] for o in _get(api, "/orders", status="paid")["items"]] == [order["id"]]
+    quote = _post(api, "/quotes", {k: body[k] for k in ("party_id", "currency", "lines")})
+    assert quote.status_code == 201, quote.text
+    assert (quote.json()["prices_include_tax"], quote.json()["gross"]) == (False, "28.32")
+    gross = _send(
+        api, "PATCH", f"/quotes/{quote.json()['id']}", {"prices_include_tax": True}, **ISSUED
+    )
+    assert gross.status_code == 200, gross.text
+    assert (gross.json()["prices_include_tax"], gross.json()["gross"]) == (True, "23.80")

@@ -170,6 +170,36 @@ def test_preview_totals_lines_and_saves_nothing(api: Api) -> None:
     assert _post(api, "/quotes", body | {"party_id": _party(api)}, Role.VIEWER).status_code == 403
 
 
+def test_a_quote_and_its_preview_take_gross_prices_from_the_start(api: Api) -> None:
+    lines = [
+        {"description": "Shirt", "unit_price": "11.90", "quantity": "2"},
+        {"description": "Book", "unit_price": "10.70", "tax_category": "reduced"},
+    ]
+    body = {"currency": "EUR", "lines": lines, "prices_include_tax": True}
+    preview = _post(api, "/quotes/preview", body, Role.VIEWER)
+    assert preview.status_code == 200, preview.text
+    # 23.80 gross at 19 %: 20.00 + 3.80; 10.70 at 7 %: 10.00 + 0.70
+    assert [line["net"] for line in preview.json()["lines"]] == ["20.00", "10.00"]
+    totals = preview.json()
+    assert (totals["net"], totals["tax"], totals["gross"]) == ("30.00", "4.50", "34.50")
+    net = _post(api, "/quotes/preview", body | {"prices_include_tax": False}, Role.VIEWER)
+    assert net.json()["gross"] == "39.77"  # 23.80 + 4.52 + 10.70 + 0.75
+
+    created = _post(api, "/quotes", body | {"party_id": _party(api)}, Role.SALES)
+    assert created.status_code == 201, created.text
+    quote = created.json()
+    assert quote["prices_include_tax"] is True
+    assert (quote["net"], quote["tax"], quote["gross"]) == ("30.00", "4.50", "34.50")
+    assert [line["unit_price"] for line in quote["lines"]] == ["11.90", "10.70"]
+    read = api.client.get(f"/api/v1/quotes/{quote['id']}", headers=api.auth()).json()
+    assert (read["prices_include_tax"], read["gross"]) == (True, "34.50")
+    plain = _post(api, "/quotes", {"party_id": _party(api), "currency": "EUR"}, Role.SALES)
+    assert plain.json()["prices_include_tax"] is False
+    bad = _post(api, "/quotes", body | {"party_id": _party(api), "prices_include_tax": "yes"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "prices_include_tax"
+
+
 def test_a_retried_create_replays_and_stores_one_quote(api: Api) -> None:
     body = {"party_id": _party(api), "currency": "EUR", "lines": []}
     first = _post(api, "/quotes", body, **{"Idempotency-Key": "q-1"})

@@ -16,7 +16,7 @@ def test_health_needs_no_login_and_status_describes_the_book(api: Api) -> None:
     assert api.client.get("/api/v1/status").status_code == 401
     status = api.client.get("/api/v1/status", headers=api.auth()).json()
     assert status["base_currency"] == "EUR"
-    assert status["accounts"] == 36
+    assert status["accounts"] == 37
 
 
 def test_a_posted_entry_is_numbered_chained_and_in_the_trial_balance(api: Api) -> None:

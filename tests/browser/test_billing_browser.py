@@ -1,6 +1,6 @@
 """Billing in a real browser: an order becomes an invoice, is issued, downloaded as PDF and
-paid in two parts, and the customer's page follows; the invoice editor totals as you type
-(Debian's Chromium, driven by Playwright).
+paid in two parts, and the customer's page follows; the invoice editor totals as you type,
+with prices that exclude or include tax (Debian's Chromium, driven by Playwright).
 
 Each test screenshots its pages into ``build/artifacts/screenshots``; any console error (a
 CSP violation, a failed script) fails the test. The customer, products and the confirmed
@@ -138,6 +138,11 @@ def test_the_invoice_editor_totals_as_you_type(open_session, live_server: LiveSe
     lines.nth(1).get_by_label("Discount %").fill("10")
     expect(gross).to_have_text("172.55 EUR")  # (100 + 45) * 1.19
     s.shot("invoice-editor")
+    page.get_by_label("Prices include tax").check()
+    expect(gross).to_have_text("145.00 EUR")  # the prices as typed hold their tax
+    expect(page.locator('[data-total="net"]')).to_have_text("121.85 EUR")  # 84.03 + 37.82
+    page.get_by_label("Prices include tax").uncheck()
+    expect(gross).to_have_text("172.55 EUR")
     page.get_by_role("button", name="Save and issue").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Invoice INV-"))).to_be_visible()
     expect(page.locator('[data-total="gross"]')).to_have_text("172.55 EUR")

@@ -32,6 +32,7 @@ from crmledger.core.crm.products import Price, Product
 from crmledger.server import create_app
 from crmledger.services.crm_ports import DealQuery, DocumentQuery, InteractionQuery
 from crmledger.services.sales import DraftLine
+from crmledger.services.settling import NewPayment
 from tests.browser.conftest import make_book
 from tests.browser.test_web_routes import log_in
 
@@ -729,6 +730,48 @@ def test_a_quote_is_saved_sent_and_accepted(client: TestClient, book: App, seed:
         f"/quotes/{quote.id}/accept", data={"csrf_token": token, "version": str(quote.version)}
     )
     assert again.status_code == 409
+
+
+def test_a_quote_priced_with_tax_is_previewed_created_and_changed_so(
+    client: TestClient, book: App
+) -> None:
+    org = book.parties.add(Party(kind=PartyKind.ORGANISATION, display_name="Gross Org"))
+    token = log_in(client, "sam@example.com")
+    rows = quote_rows(("", "Shirt", "2", "11.90"))
+    gross = {"csrf_token": token, "currency": "EUR", "prices_include_tax": "on", **rows}
+    preview = client.post("/quotes/preview", data=gross, headers={"HX-Request": "true"})
+    assert '<dd data-total="gross">23.80 EUR</dd>' in preview.text  # 20.00 + 3.80 tax
+    assert '<output id="net-0" hx-swap-oob="true">20.00</output>' in preview.text
+    net = client.post("/quotes/preview", data=gross | {"prices_include_tax": ""})
+    assert '<dd data-total="gross">28.32 EUR</dd>' in net.text  # 23.80 * 1.19
+    created = client.post(f"/customers/{org.id}/quotes/new", data=gross | {"action": "save"})
+    assert created.status_code == 303, created.text
+    [quote] = book.sales.list_quotes(DocumentQuery(party_id=org.id))
+    assert quote.prices_include_tax
+    assert (quote.totals.net, quote.totals.gross) == (Decimal("20.00"), Decimal("23.80"))
+    editor = client.get(f"/quotes/{quote.id}").text
+    assert re.search(r'id="f-prices_include_tax"[^>]* checked', editor)
+    unticked = {k: v for k, v in gross.items() if k != "prices_include_tax"}
+    form = unticked | {"action": "save", "version": str(quote.version)}
+    saved = client.post(f"/quotes/{quote.id}", data=form)
+    assert saved.status_code == 303, saved.text
+    changed = book.sales.get_quote(quote.id)
+    assert (changed.prices_include_tax, changed.totals.gross) == (False, Decimal("28.32"))
+
+
+def test_a_paid_order_wears_a_paid_badge(client: TestClient, book: App) -> None:
+    org = book.parties.add(Party(kind=PartyKind.ORGANISATION, display_name="Paying Org"))
+    assert org.id is not None
+    order = book.sales.create_order(
+        org.id, "EUR", [DraftLine(description="Gear", unit_price=Decimal(100))]
+    )
+    order = book.sales.confirm_order(order.id, order.version)
+    invoice = book.invoices.issue(book.invoices.from_order(order.id).id)
+    book.payments.record(NewPayment(party_id=org.id, amount=invoice.gross, currency="EUR"))
+    assert book.sales.get_order(order.id).status.value == "paid"
+    log_in(client, "sam@example.com")
+    shown = client.get(f"/orders/{order.id}").text
+    assert '<span class="badge badge-ok">Paid</span>' in shown
 
 
 def test_adding_and_removing_lines_works_without_script(client: TestClient, seed: Seed) -> None:

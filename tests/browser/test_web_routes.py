@@ -47,7 +47,6 @@ PAGES = [
 ]
 PLACEHOLDERS = [
     "/imports",
-    "/sync",
     "/settings",
 ]
 

@@ -23,8 +23,9 @@ from crmledger.cli.main import app as cli
 from crmledger.cli.main import main
 from crmledger.config import Settings
 from crmledger.core.crm.contracts import Contract, Frequency, PriceChange
-from crmledger.core.errors import InvalidFieldError
+from crmledger.core.errors import InvalidFieldError, TransitionError
 from crmledger.services.errors import CreditLimitError
+from crmledger.services.sales import DraftLine
 from tests.cli.test_readme import ROOT, crm_commands
 
 runner = CliRunner()
@@ -472,3 +473,76 @@ def test_the_readme_billing_section_runs_as_written(
     assert "Due in EUR: 0.00" in text
     assert "BILL-2026-0001" in text
     assert (tmp_path / "INV-2026-0001.pdf").read_bytes().startswith(b"%PDF")
+
+
+def _refused(book: str, *args: str) -> InvalidFieldError | TransitionError:
+    with pytest.raises((InvalidFieldError, TransitionError)) as caught:
+        runner.invoke(cli, ["--db", book, *args], catch_exceptions=False)
+    return caught.value
+
+
+def test_tax_inclusive_drafts_are_edited_and_deleted_and_issued_ones_refused(book: str) -> None:
+    out = said(
+        book,
+        "invoice",
+        "create",
+        "--party",
+        "1",
+        "--date",
+        "2026-06-01",
+        "--line",
+        "Shirt:2:11.90",
+        "--tax-inclusive",
+    )
+    # 23.80 includes its 19 %: 23.80 * 0.19 / 1.19 = 3.80
+    assert "Draft invoice 1 for party 1: 23.80 EUR (net 20.00, tax 3.80)" in out
+    assert doc(book, "invoice", "show", "1")["prices_include_tax"] is True
+    assert "include tax" in said(book, "invoice", "show", "1")
+    out = said(book, "invoice", "edit", "1", "--tax-exclusive", "--due", "2026-07-31")
+    assert "Changed draft invoice 1: 28.32 EUR (net 23.80, tax 4.52)" in out
+    edited = doc(book, "invoice", "edit", "1", "--line", "CONSULT-H:2", "--reference", "PO-9")
+    assert (edited["gross"], edited["due_on"], edited["reference"]) == (
+        "285.60",
+        "2026-07-31",
+        "PO-9",
+    )
+    assert doc(book, "invoice", "edit", "1", "--clear-due")["due_on"] is None
+    assert _refused(book, "invoice", "edit", "1").field == "changes"
+    run(book, "invoice", "create", "--party", "1", "--line", "Travel:1:50.00")
+    assert "Deleted draft invoice 2: 59.50 EUR" in said(book, "invoice", "delete", "2")
+    assert [i["id"] for i in invoices(book)] == [1]
+    issued = doc(book, "invoice", "issue", "1")
+    assert issued["number"] == "INV-2026-0001"
+    assert "is issued: only a draft can be deleted" in str(_refused(book, "invoice", "delete", "1"))
+    assert "only a draft can be changed" in str(
+        _refused(book, "invoice", "edit", "1", "--note", "x")
+    )
+
+
+def test_credit_lines_are_refused_naming_the_line(book: str) -> None:
+    run(book, "invoice", "create", "--party", "1", "--line", "CONSULT-H:2", "--line", "Fee:1:10")
+    run(book, "invoice", "issue", "1")
+    run(book, "invoice", "credit", "1", "--line", "1:1")
+    again = _refused(book, "invoice", "credit", "1", "--line", "1:1", "--line", "1:1")
+    assert again.field == "lines[1].position"
+    more = _refused(book, "invoice", "credit", "1", "--line", "1:2")
+    assert (more.field, "<= 1 (2 invoiced, 1 credited before)" in str(more)) == (
+        "lines[1].quantity",
+        True,
+    )
+    note = doc(book, "invoice", "credit", "1", "--line", "1:1", "--line", "2:1")
+    assert [line["position"] for line in note["lines"]] == [1, 2]
+
+
+def test_an_order_s_invoice_shows_the_order_paid(book: str) -> None:
+    app = build(Settings.load(book))
+    try:
+        line = DraftLine(description="x", unit_price=Decimal(10))
+        order = app.sales.create_order(1, "EUR", [line])
+        app.sales.confirm_order(order.id, order.version)
+    finally:
+        app.engine.dispose()
+    draft = doc(book, "invoice", "create", "--order", str(order.id))
+    run(book, "invoice", "issue", str(draft["id"]))
+    run(book, "payment", "record", "--party", "1", "--amount", "11.90")
+    assert f"{order.id} (paid)" in said(book, "invoice", "show", str(draft["id"]))

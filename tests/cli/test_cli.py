@@ -17,7 +17,7 @@ runner = CliRunner()
 def book(db_url: str) -> str:
     result = runner.invoke(cli, ["--db", db_url, "init", "--base-currency", "EUR"])
     assert result.exit_code == 0, result.output
-    assert "36 accounts" in result.output
+    assert "37 accounts" in result.output
     return db_url
 
 

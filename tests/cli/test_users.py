@@ -82,11 +82,11 @@ def test_a_token_is_printed_once_and_can_be_revoked(book: str) -> None:
 
 def test_keys_rotate_and_retire(book: str) -> None:
     [status] = json.loads(run(book, "keys", "status", "--format", "json"))
-    assert status == {"version": 1, "current": True, "values": 1}
+    assert status == {"version": 1, "current": True, "values": 1, "receipts": 0}
     assert "Key 2 is current; 1 value(s) re-encrypted" in run(book, "keys", "rotate")
     run(book, "keys", "retire", "1")
     [status] = json.loads(run(book, "keys", "status", "--format", "json"))
-    assert status == {"version": 2, "current": True, "values": 1}
+    assert status == {"version": 2, "current": True, "values": 1, "receipts": 0}
     users = json.loads(run(book, "user", "list", "--format", "json"))
     assert users[0]["email"] == "boss@example.com"
     assert "OK" in run(book, "audit", "verify")

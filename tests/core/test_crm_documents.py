@@ -236,6 +236,8 @@ ORDER_ALLOWED = {
     (OrderStatus.DRAFT, OrderStatus.CANCELLED),
     (OrderStatus.CONFIRMED, OrderStatus.FULFILLED),
     (OrderStatus.CONFIRMED, OrderStatus.CANCELLED),
+    (OrderStatus.CONFIRMED, OrderStatus.PAID),
+    (OrderStatus.FULFILLED, OrderStatus.PAID),
 }
 
 

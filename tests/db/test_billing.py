@@ -175,7 +175,7 @@ def test_partial_credit_after_payment_leaves_credit(app: App) -> None:
     )
     issued = app.invoices.issue(draft.id)
     pay(app, party, "357.00")
-    note = app.invoices.credit(issued.id, {1: D(1)})
+    note = app.invoices.credit(issued.id, [(1, D(1))])
     assert note.gross == D("119.00")
     assert note.open == D("119.00")
     assert app.payments.balance(party).currencies[0].due == D("-119.00")
@@ -347,4 +347,4 @@ def test_paying_an_orders_invoice_wins_its_deal(app: App) -> None:
     assert app.deals.get(deal.id).stage == "won"
     with app.engine.connect() as conn:
         events = conn.execute(sql("SELECT type FROM outbox_events WHERE aggregate = 'order'")).all()
-    assert [e for (e,) in events] == ["order.paid"]
+    assert [e for (e,) in events] == ["order.confirmed", "order.paid"]

@@ -8,7 +8,9 @@ After every generated sequence, per customer:
   (the realised exchange differences close the gap between rates exactly);
 * each invoice's status is what its payments and credits make it, and a settled document or
   payment has nothing left open in the base currency either;
-* each issued document's entry posts exactly the document's gross, net and tax.
+* each issued document's entry posts exactly the document's gross, net and tax;
+* no invoice is credited more net or tax than it invoiced, and one credited in full (in one
+  note, or a part then the rest) is credited exactly its net and tax.
 
 Each example uses fresh customers in one book, so the examples also check that nothing
 leaks between customers.
@@ -49,7 +51,12 @@ pay_op = st.tuples(
     st.integers(1, 8_000_000),
     st.booleans(),  # keep it all as credit instead of allocating
 )
-credit_op = st.tuples(st.just("credit"), st.integers(0, 20), st.booleans())
+credit_op = st.tuples(
+    st.just("credit"),
+    st.integers(0, 20),
+    st.booleans(),  # all that is left (else a part of the line)
+    st.integers(1, 3),  # quantity of a part
+)
 allocate_op = st.tuples(st.just("allocate"), st.integers(0, 20))
 operations = st.lists(st.one_of(invoice_op, pay_op, credit_op, allocate_op), max_size=10)
 
@@ -66,8 +73,21 @@ def _setup_rates(app: App) -> None:
         app.rates.set_rate(currency, PAY_DAY, D(later))
 
 
-def _run(app: App, customers: list[int], ops: list[tuple[object, ...]]) -> None:
+def _credit(app: App, invoices: list[int], left: dict[int, int], op: tuple[object, ...]) -> None:
+    """Credit all that is left of an invoice's one line, or a part of it."""
+    _, index, whole, quantity = op
+    target = invoices[int(index) % len(invoices)]  # type: ignore[call-overload]
+    if left[target] == 0:
+        return
+    part = min(int(quantity), left[target])  # type: ignore[call-overload]
+    app.invoices.credit(target, None if whole else [(1, D(part))])
+    left[target] = 0 if whole else left[target] - part
+
+
+def _run(app: App, customers: list[int], ops: list[tuple[object, ...]]) -> dict[int, int]:
+    """Run ``ops``; return the quantity each invoice has left to credit."""
     invoices: list[int] = []
+    left: dict[int, int] = {}
     payments: list[int] = []
     for op in ops:
         kind = op[0]
@@ -89,6 +109,7 @@ def _run(app: App, customers: list[int], ops: list[tuple[object, ...]]) -> None:
                 )
             )
             invoices.append(app.invoices.issue(draft.id).id)
+            left[invoices[-1]] = int(quantity)  # type: ignore[call-overload]
         elif kind == "pay":
             _, who, currency, amount, keep = op
             new = NewPayment(
@@ -99,15 +120,11 @@ def _run(app: App, customers: list[int], ops: list[tuple[object, ...]]) -> None:
             )
             payments.append(app.payments.record(new, [] if keep else None).id)
         elif kind == "credit" and invoices:
-            target = invoices[int(op[1]) % len(invoices)]  # type: ignore[call-overload]
-            doc = app.invoices.get(target)
-            if doc.status in ("void",):
-                continue
-            lines = None if op[2] else {1: doc.lines[0].quantity}
-            app.invoices.credit(target, lines)
+            _credit(app, invoices, left, op)
         elif kind == "allocate" and payments:
             payment = payments[int(op[1]) % len(payments)]  # type: ignore[call-overload]
             app.payments.allocate(payment)  # nothing open in its currency: nothing happens
+    return left
 
 
 def _ledger(app: App, party: int) -> tuple[dict[str, int], int]:
@@ -164,6 +181,23 @@ def _entries_match_documents(app: App, party: int) -> None:
             assert int(tax_posted or 0) == -sign * int(tax)
 
 
+def _credits_within_invoices(app: App, party: int, left: dict[int, int]) -> None:
+    sql = text(
+        "SELECT i.id, i.net_minor, i.tax_minor, "
+        "COALESCE(SUM(c.net_minor), 0), COALESCE(SUM(c.tax_minor), 0) "
+        "FROM billing_documents i LEFT JOIN billing_documents c "
+        "ON c.refers_to = i.id AND c.kind = 'credit_note' "
+        "WHERE i.party_id = :party AND i.kind = 'invoice' "
+        "GROUP BY i.id, i.net_minor, i.tax_minor"
+    )
+    with app.engine.connect() as conn:
+        for invoice, net, tax, net_back, tax_back in conn.execute(sql, {"party": party}):
+            assert int(net_back) <= int(net), invoice
+            assert int(tax_back) <= int(tax), invoice
+            if left[invoice] == 0:
+                assert (int(net_back), int(tax_back)) == (int(net), int(tax)), invoice
+
+
 @settings(
     max_examples=25,
     deadline=None,
@@ -176,7 +210,7 @@ def test_receivable_agrees_with_open_documents(app: App, ops: list[tuple[object,
         int(app.parties.add(Party(kind=PartyKind.ORGANISATION, display_name=f"C{i}")).id or 0)
         for i in range(2)
     ]
-    _run(app, customers, ops)
+    left = _run(app, customers, ops)
     for party in customers:
         amounts, weight = _ledger(app, party)
         open_by_currency, open_base = _documents(app, party)
@@ -184,3 +218,4 @@ def test_receivable_agrees_with_open_documents(app: App, ops: list[tuple[object,
         assert foreign == {c: v for c, v in open_by_currency.items() if c != "EUR"}
         assert weight == open_base
         _entries_match_documents(app, party)
+        _credits_within_invoices(app, party, left)

@@ -1,95 +1,167 @@
-"""The demo books load cleanly and hold the ledger's invariants."""
+"""The demo company loads through the services, balances, verifies, hangs together and is
+the same for the same seed."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from pathlib import Path
+from statistics import mean
 
-from crmledger.bootstrap import App
-from crmledger.services.demo import load_demo
+import pytest
+from sqlalchemy import text
 
+from crmledger.bootstrap import App, build, migrate
+from crmledger.cli.demo import services_of
+from crmledger.core.chart import chart
+from crmledger.services.demo import DemoClock, DemoResult, DemoSpec, company_entries, load_demo
+from crmledger.services.demo_world import draw_world
+from tests.conftest import FAST_HASHER, settings_for
 
-def test_demo_books_load_verify_and_lock_the_first_quarter(app: App) -> None:
-    books = load_demo(app.ledger, 2026)
-    assert books.entries == 111
-    assert app.ledger.info().lock_date == date(2026, 3, 31)
-    report = app.audit.verify()
-    assert report.ok
-    assert report.entries_checked == books.entries
-    tb = app.reports.trial_balance()
-    assert tb.residuals() == {}  # the dollar purchase shows as conversions, and adds up
-    rows = {(r.account, r.commodity): r for r in tb.rows}
-    assert rows[("Expenses:Rent", "EUR")].balance == Decimal("21600.00")  # the mistake reversed
-    assert rows[("Expenses:Office", "EUR")].balance == Decimal("240.00")
-    assert rows[("Equity:Capital", "EUR")].balance == Decimal("-50000.00")
+TODAY = date(2026, 11, 20)
+SPEC = DemoSpec(customers=48, years=2, seed=3, today=TODAY)
 
 
-def test_the_crm_demo_loads_through_the_services(app: App) -> None:
-    from crmledger.core.crm.deals import StageKind
-    from crmledger.services.crm_demo import CrmServices, load_crm_demo
-    from crmledger.services.crm_ports import PartyQuery
+def _book(url: str, folder: Path, spec: DemoSpec) -> tuple[App, DemoResult]:
+    clock = DemoClock(datetime.combine(spec.first_month, time(8), tzinfo=UTC))
+    app = build(settings_for(url, folder), clock, FAST_HASHER)
+    migrate(app)
+    app.ledger.init_book(chart("default"), "EUR")
+    return app, load_demo(services_of(app), spec, clock)
 
-    crm = load_crm_demo(
-        CrmServices(
-            app.parties,
-            app.interactions,
-            app.deals,
-            app.products,
-            app.sales,
-            app.contracts,
-            app.satisfaction,
-        ),
-        2026,
+
+@pytest.fixture
+def demo(db_url: str, tmp_path: Path) -> Iterator[tuple[App, DemoResult]]:
+    """The demo loaded into a fresh book."""
+    app, result = _book(db_url, tmp_path, SPEC)
+    yield app, result
+    app.engine.dispose()
+
+
+def _scalar(app: App, sql: str) -> int:
+    with app.engine.connect() as conn:
+        return int(conn.execute(text(sql)).scalar_one())
+
+
+def _receivable(app: App) -> tuple[dict[str, int], int]:
+    """Σ receivable postings per commodity, and Σ their weights in the base currency."""
+    sql = (
+        "SELECT p.commodity, SUM(p.amount_minor), SUM(COALESCE(c.weight_minor, p.amount_minor)) "
+        "FROM postings p JOIN accounts a ON a.id = p.account_id "
+        "LEFT JOIN posting_conversions c ON c.posting_id = p.id "
+        "WHERE a.name = 'Assets:Receivables:Customers' GROUP BY p.commodity"
     )
-    assert (crm.parties, crm.deals, crm.quotes) == (16, 8, 2)
-    assert app.parties.count() == 16
-    acme = app.parties.search("acme logistics")[0].party
-    assert acme.phones[0].number == "+49403099990"
-    assert [v.person.display_name for v in app.parties.contacts(organisation_id=acme.id)] == [
-        "Greta Albers"
-    ]
-    queue = app.interactions.complaint_queue(limit=10)
-    assert len(queue) == 2  # four complaints, two resolved
-    board = app.deals.board("sales")
-    counts = {c.stage.key: c.count for c in board.columns}
-    # Eight deals: the accepted quote won Acme's; the rest wait in open stages.
-    assert counts["won"] == 1
-    assert sum(counts.values()) == 8
-    assert sum(c.count for c in board.columns if c.stage.kind is StageKind.OPEN) == 7
-    assert len(app.parties.list(PartyQuery(tag="enterprise"))) == 2
+    with app.engine.connect() as conn:
+        rows = conn.execute(text(sql)).all()
+    return {c: int(v) for c, v, _ in rows if int(v)}, sum(int(w) for _, _, w in rows)
 
 
-def test_the_billing_demo_balances_and_verifies(app: App) -> None:
-    from datetime import date
-
-    from crmledger.services.billing_demo import BillingServices, load_billing_demo
-    from crmledger.services.crm_demo import CrmServices, load_crm_demo
-
-    load_demo(app.ledger, 2026)
-    crm = load_crm_demo(
-        CrmServices(
-            app.parties,
-            app.interactions,
-            app.deals,
-            app.products,
-            app.sales,
-            app.contracts,
-            app.satisfaction,
-        ),
-        2026,
+def _open(app: App) -> tuple[dict[str, int], int]:
+    """Σ open invoices less open credit notes and unapplied receipts, per currency and in
+    the base currency."""
+    sql = (
+        "SELECT kind, currency, open_minor, open_base_minor FROM billing_documents "
+        "WHERE kind IN ('invoice', 'credit_note') UNION ALL "
+        "SELECT kind, currency, open_minor, open_base_minor FROM payments WHERE kind = 'receipt'"
     )
-    billing = load_billing_demo(
-        BillingServices(app.invoices, app.payments, app.rates, app.printer, app.parties),
-        crm.customers,
-        crm.products,
-        2026,
-        date(2026, 11, 20),
-    )
-    assert billing.invoices > 30
-    assert billing.payments > 15
-    assert billing.credit_notes == 1
-    assert billing.bills == 8
-    balances = [app.payments.balance(c) for c in crm.customers]
-    assert any(b.overdue_base > 0 for b in balances)  # the customers who pay late or not
-    assert any(b.average_days_to_pay is not None for b in balances)
+    out: dict[str, int] = defaultdict(int)
+    base = 0
+    with app.engine.connect() as conn:
+        for kind, currency, open_, open_base in conn.execute(text(sql)):
+            sign = 1 if kind == "invoice" else -1
+            out[currency] += sign * int(open_)
+            base += sign * int(open_base)
+    return {c: v for c, v in out.items() if v}, base
+
+
+def test_the_company_books_are_capital_rent_and_a_dollar_laptop() -> None:
+    entries = company_entries(2025, 2026, TODAY)
+    rent = [e for e in entries if e.narration == "Office rent"]
+    assert len(rent) == 12 + 11  # every month up to the demo's today
+    assert all(sum(p.amount for p in e.postings if p.price is None) == 0 for e in rent)
+    laptop = next(e for e in entries if e.narration == "Laptop bought in dollars")
+    assert {p.commodity for p in laptop.postings} == {"EUR", "USD"}
+
+
+def test_the_demo_balances_verifies_and_hangs_together(demo: tuple[App, DemoResult]) -> None:
+    app, result = demo
+    tally = result.tally
     assert app.audit.verify().ok
+    assert app.reports.trial_balance().residuals() == {}
+    assert app.ledger.info().lock_date == date(2026, 3, 31)
+    # What the demo says it loaded is what the book holds.
+    counts = {
+        "invoice": tally.invoices,
+        "bill": tally.bills,
+        "credit_note": tally.credit_notes,
+    }
+    for kind, expected in counts.items():
+        sql = f"SELECT COUNT(*) FROM billing_documents WHERE kind = '{kind}'"
+        assert _scalar(app, sql) == expected, kind
+    assert _scalar(app, "SELECT COUNT(*) FROM payments WHERE kind = 'receipt'") == tally.payments
+    assert _scalar(app, "SELECT COUNT(*) FROM dunning_notices") == tally.dunning_notices > 0
+    # The receivable control account agrees with the open documents in every foreign
+    # currency and, in the base currency, in total (realised FX differences are base-only).
+    (ledger, ledger_base), (documents, documents_base) = _receivable(app), _open(app)
+    assert {c: v for c, v in ledger.items() if c != "EUR"} == {
+        c: v for c, v in documents.items() if c != "EUR"
+    }
+    assert ledger_base == documents_base
+    # Five currencies, every state of payment, and receipts that are late.
+    with app.engine.connect() as conn:
+        currencies = {c for (c,) in conn.execute(text("SELECT currency FROM billing_documents"))}
+        sql = "SELECT DISTINCT status FROM billing_documents WHERE kind = 'invoice'"
+        statuses = {s for (s,) in conn.execute(text(sql))}
+    assert {"EUR", "GBP", "USD"} <= currencies
+    assert {"paid", "issued"} <= statuses
+    paid_in_parts = (
+        "SELECT COUNT(*) FROM (SELECT invoice_id FROM allocations WHERE payment_id IS NOT NULL "
+        "GROUP BY invoice_id HAVING COUNT(*) > 1) parts"
+    )
+    assert _scalar(app, paid_in_parts) > 0
+    assert tally.invoices > 150
+    assert tally.complaints > 0
+    assert tally.payroll_entries >= 22
+    # Deals move through the pipeline; the won ones became orders and invoices.
+    sql = "SELECT COUNT(*) FROM deals WHERE party_id IS NOT NULL"
+    assert _scalar(app, sql) == tally.deals + 8  # and the showcase's eight
+    assert _scalar(app, "SELECT COUNT(*) FROM sales_orders") == tally.orders + 1
+    _satisfaction_follows_treatment(app)
+
+
+def _satisfaction_follows_treatment(app: App) -> None:
+    """Customers with more friction (complaints, credit notes) answer surveys lower."""
+    world = draw_world(SPEC.customers, SPEC.first_month, SPEC.months, SPEC.seed)
+    sql = (
+        "SELECT p.name, r.score FROM satisfaction_responses r "
+        "JOIN parties p ON p.id = r.party_id WHERE r.kind = 'nps'"
+    )
+    with app.engine.connect() as conn:
+        scores: dict[str, list[int]] = defaultdict(list)
+        for name, score in conn.execute(text(sql)):
+            scores[name].append(int(score))
+    friction = {c.name: c.friction for c in world.customers[8:]}
+    rated = [(friction[n], mean(s)) for n, s in scores.items() if n in friction]
+    rated.sort()
+    half = len(rated) // 2
+    assert half >= 5
+    calm = mean(score for _, score in rated[:half])
+    rough = mean(score for _, score in rated[half:])
+    assert calm > rough
+
+
+def test_the_same_seed_gives_the_same_book(tmp_path: Path) -> None:
+    small = DemoSpec(customers=12, years=1, seed=5, today=TODAY)
+    books = []
+    for name, spec in (("a", small), ("b", small), ("c", DemoSpec(12, 1, 6, TODAY))):
+        folder = tmp_path / name
+        folder.mkdir()
+        app, _ = _book(f"sqlite:///{folder / 'book.db'}", folder, spec)
+        rows = app.reports.trial_balance().rows
+        books.append([(r.account, r.commodity, r.balance) for r in rows])
+        app.engine.dispose()
+    assert books[0] == books[1]
+    assert books[0] != books[2]
+    assert all(isinstance(balance, Decimal) for _, _, balance in books[0])

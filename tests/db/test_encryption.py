@@ -42,7 +42,7 @@ def _raw_bytes(app: App) -> bytes:
     if pg_dump is None:
         pytest.skip("pg_dump is not installed")
     options = url.query.get("options", "")
-    schema = str(options).removeprefix("-csearch_path=")
+    schema = str(options).removeprefix("-csearch_path=") or "public"
     plain = url.set(drivername="postgresql", query={})
     dump = subprocess.run(
         [pg_dump, "--schema", schema, "--data-only", plain.render_as_string(hide_password=False)],

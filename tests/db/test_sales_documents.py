@@ -30,6 +30,7 @@ from crmledger.core.errors import InvalidFieldError, TransitionError
 from crmledger.services.crm_ports import DocumentQuery
 from crmledger.services.errors import NotFoundError, VersionConflictError
 from crmledger.services.sales import DraftLine, Quote, SalesOrder
+from crmledger.services.settling import NewPayment
 from crmledger.services.trail import Actor
 from tests.conftest import FixedClock
 
@@ -96,8 +97,15 @@ def order_in(app: App, status: OrderStatus, customer: int) -> SalesOrder:
         OrderStatus.CONFIRMED: ["confirm"],
         OrderStatus.FULFILLED: ["confirm", "fulfil"],
         OrderStatus.CANCELLED: ["cancel"],
+        OrderStatus.PAID: ["confirm", "pay"],
     }[status]
     for action in path:
+        if action == "pay":  # its invoice paid in full
+            draft = app.invoices.from_order(order.id)
+            app.invoices.issue(draft.id)
+            app.payments.record(NewPayment(party_id=customer, amount=draft.gross, currency="EUR"))
+            order = app.sales.get_order(order.id)
+            continue
         order = getattr(app.sales, f"{action}_order")(order.id, order.version)
     assert order.status is status
     return order

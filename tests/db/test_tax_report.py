@@ -50,7 +50,7 @@ def june_book(app: App) -> None:
         app, acme, date(2026, 6, 3), line("100.00"), line("50.00", "reduced"), currency="EUR"
     )
     issue(app, acme, date(2026, 6, 5), line("33.33", quantity="3"), currency="USD")
-    app.invoices.credit(first, {2: D(1)})  # the reduced line back: dated 2026-06-30
+    app.invoices.credit(first, [(2, D(1))])  # the reduced line back: dated 2026-06-30
     issue(
         app,
         vendor,

@@ -394,6 +394,68 @@ def test_facturx_line_discount_is_an_allowance_that_adds_up() -> None:
     assert unit.get("unitCode") == "HUR"
 
 
+RATE = Decimal("0.19")
+
+
+def _inclusive() -> Printable:
+    """3 shirts at 11.90 and 3 socks at 1.49, both including 19 % VAT."""
+    lines = (
+        PrintedLine(
+            "Shirt", Decimal(3), "pc", Decimal("11.90"), Decimal(0), Decimal("30.00"), "S", RATE
+        ),
+        PrintedLine(
+            "Socks", Decimal(3), "pc", Decimal("1.49"), Decimal(0), Decimal("3.76"), "S", RATE
+        ),
+    )
+    net, tax = Decimal("33.76"), Decimal("6.41")
+    return _invoice(
+        lines=lines,
+        taxes=(PrintedTax("S", RATE, net, tax),),
+        net=net,
+        tax=tax,
+        gross=net + tax,
+        paid=Decimal(0),
+        due=net + tax,
+        prices_include_tax=True,
+    )
+
+
+def test_facturx_of_gross_prices_states_the_net_price_of_each_line() -> None:
+    root = _embedded_xml(render_facturx(_inclusive()))
+    prices = [n.text for n in root.iter(f"{RAM}ChargeAmount")]
+    totals = [n.text for n in root.iter(f"{RAM}LineTotalAmount")]
+    assert prices == ["10", "1.253"]  # 3.76 / 3: 3 x 1.253 = 3.759, 3 x 1.25 = 3.75
+    assert totals == ["30.00", "3.76", "33.76"]  # the lines, then the document
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "Unit price incl. VAT"), ("de", "brutto")])
+def test_a_pdf_of_gross_prices_says_so(language: str, label: str) -> None:
+    inclusive = _text(render_pdf(dataclasses.replace(_inclusive(), language=language)))
+    assert label in inclusive
+    assert label not in _text(render_pdf(_invoice(language=language)))
+
+
+def test_facturx_works_out_the_price_of_a_line_whose_net_is_not_price_times_quantity() -> None:
+    # The rest of a line on a credit note: 1.5 of 3 x 0.35 after 1.5 were credited at 0.52.
+    line = PrintedLine(
+        "Rest", Decimal("1.5"), "pc", Decimal("0.35"), Decimal(0), Decimal("0.53"), "S", RATE
+    )
+    doc = _invoice(
+        kind="credit_note",
+        refers_to="INV-2026-0001",
+        lines=(line,),
+        taxes=(PrintedTax("S", RATE, Decimal("0.53"), Decimal("0.10")),),
+        net=Decimal("0.53"),
+        tax=Decimal("0.10"),
+        gross=Decimal("0.63"),
+        paid=Decimal(0),
+        due=Decimal("0.63"),
+    )
+    root = _embedded_xml(render_facturx(doc))
+    assert _find(root, ".//ram:NetPriceProductTradePrice/ram:ChargeAmount") == "0.353"
+    assert _find(root, ".//ram:BilledQuantity") == "1.5"
+
+
 def test_facturx_credit_note_is_type_381_and_references_the_invoice() -> None:
     doc = _invoice(kind="credit_note", number="CN-2026-0003", refers_to="INV-2026-0001")
     root = _embedded_xml(render_facturx(doc))

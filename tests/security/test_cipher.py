@@ -174,3 +174,35 @@ def test_ring_from_env_decrypts_what_the_original_encrypted() -> None:
     twin = AesGcmFieldCipher(KeyRing.from_env_value(RING.to_env_value()))
     assert twin.decrypt(stored, EMAIL) == "ada"
     assert twin.blind_index("ada", "t", "c") == CIPHER.blind_index("ada", "t", "c")
+
+
+# -- files ---------------------------------------------------------------------------------
+
+RECEIPT = FieldContext("expense_receipts", "content", "7/9f2c")
+FILE_CIPHER = AesGcmFieldCipher(RING)
+
+
+@given(st.binary(max_size=2_000))
+def test_a_file_round_trips_sealed(data: bytes) -> None:
+    sealed = FILE_CIPHER.encrypt_bytes(data, RECEIPT)
+    assert sealed.startswith(b"v1:")
+    assert len(sealed) == len(data) + 3 + 12 + 16
+    assert FILE_CIPHER.decrypt_bytes(sealed, RECEIPT) == data
+
+
+def test_a_file_does_not_open_moved_changed_or_as_a_field_value() -> None:
+    data = b"%PDF-1.4 Ada Lovelace ****4711"
+    sealed = FILE_CIPHER.encrypt_bytes(data, RECEIPT)
+    assert data not in sealed
+    moved = FieldContext("expense_receipts", "content", "8/9f2c")
+    flipped = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    for stored, where in ((sealed, moved), (flipped, RECEIPT)):
+        with pytest.raises(DecryptionError, match="does not authenticate"):
+            FILE_CIPHER.decrypt_bytes(stored, where)
+    with pytest.raises(DecryptionError, match="not an encrypted file"):
+        FILE_CIPHER.decrypt_bytes(data, RECEIPT)
+    # Same key, same place, other purpose: a field value is no file and a file no value.
+    text = FILE_CIPHER.encrypt(data.decode(), RECEIPT)
+    blob = b"v1:" + base64.urlsafe_b64decode(text.removeprefix("v1:"))
+    with pytest.raises(DecryptionError, match="does not authenticate"):
+        FILE_CIPHER.decrypt_bytes(blob, RECEIPT)

@@ -19,27 +19,39 @@ from crmledger.api.problems import requires, responses
 from crmledger.api.routes import (
     access,
     accounts,
+    aging,
     balances,
     bills,
     contacts,
     contracts,
     credit_notes,
+    dashboard,
     deals,
+    expenses,
+    fusion,
+    inbound,
+    intelligence,
     interactions,
     invoices,
     journal,
     orders,
     parties,
+    party_merges,
+    party_statements,
     payments,
     pipelines,
     products,
     quotes,
     rates,
+    recurring_bills,
     reports,
     satisfaction,
     search,
+    statements,
+    sync,
     tax_report,
     timeline,
+    webhooks,
 )
 from crmledger.api.schemas import HealthPublic, StatusPublic
 from crmledger.bootstrap import App
@@ -119,14 +131,26 @@ def create_api(book: App) -> FastAPI:
         invoices,
         credit_notes,
         bills,
+        recurring_bills,
         payments,
         balances,
         rates,
         search,
         tax_report,
+        statements,
+        aging,
+        party_statements,
+        party_merges,
+        intelligence,
+        dashboard,
+        expenses,
+        fusion,
+        webhooks,
+        sync,
+        inbound,
     ):
         api.include_router(module.router)
     problems.document(api)
     api.add_middleware(Idempotency, book=lambda: book)
-    api.add_middleware(BodyLimit)
+    api.add_middleware(BodyLimit, larger=expenses.UPLOAD_LIMITS)
     return api

@@ -12,13 +12,18 @@ positions and the quantities it takes back::
                                     "account": "Expenses:Office"}]}
     POST /invoices/5/credit-notes   {"lines": [{"position": 1, "quantity": "1"}],
                                      "reason": "returned"}
+
+``prices_include_tax`` says the unit prices are gross (the tax is taken out of each line);
+a draft is changed with ``PATCH`` and the fields to change (``lines`` as a whole)::
+
+    PATCH /invoices/5   If-Match: "1"   {"prices_include_tax": true, "due_on": null}
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StringConstraints
 
@@ -36,7 +41,6 @@ from crmledger.api.commerce_schemas import (
 from crmledger.api.schemas import NO_NUL, Day, In, RowId, Short, Text, json_number, money
 from crmledger.core.billing.settlement import InvoiceStatus
 from crmledger.services.billing_views import BillingDoc, DocLine
-from crmledger.services.errors import InvalidInputError
 from crmledger.services.invoicing import DocumentLine
 
 #: A free reference: the order number an invoice bills, a vendor's own invoice number.
@@ -96,6 +100,9 @@ def bill_lines(lines: list[BillLineIn]) -> list[DocumentLine]:
     ]
 
 
+_INCLUSIVE = "The unit prices include tax: the tax is taken out of each line's amount."
+
+
 class InvoiceCreate(In):
     """A new draft invoice dated ``issued_on`` (default today); without ``due_on`` the
     party's payment terms set it when the invoice is issued."""
@@ -107,6 +114,22 @@ class InvoiceCreate(In):
     due_on: Day | None = None
     reference: Reference = ""
     note: Text = ""
+    prices_include_tax: StrictBool = Field(False, description=_INCLUSIVE)
+
+
+class InvoiceUpdate(In):
+    """What to change on a draft invoice: only the fields sent change; ``lines`` replace
+    all lines; ``due_on: null`` lets the payment terms set it on issue (no other field may
+    be null)."""
+
+    party_id: RowId | None = None
+    currency: Currency | None = None
+    lines: list[InvoiceLineIn] | None = Field(None, min_length=1, max_length=MAX_LINES)
+    issued_on: Day | None = None
+    due_on: Day | None = None
+    reference: Reference | None = None
+    note: Text | None = None
+    prices_include_tax: StrictBool | None = Field(None, description=_INCLUSIVE)
 
 
 class InvoiceFromOrder(In):
@@ -125,6 +148,31 @@ class BillCreate(In):
     due_on: Day | None = None
     reference: Reference = ""
     note: Text = ""
+    prices_include_tax: StrictBool = Field(False, description=_INCLUSIVE)
+
+
+class BillUpdate(In):
+    """What to change on a draft bill, as :class:`InvoiceUpdate` (lines name their
+    expense account)."""
+
+    party_id: RowId | None = None
+    currency: Currency | None = None
+    lines: list[BillLineIn] | None = Field(None, min_length=1, max_length=MAX_LINES)
+    issued_on: Day | None = None
+    due_on: Day | None = None
+    reference: Reference | None = None
+    note: Text | None = None
+    prices_include_tax: StrictBool | None = Field(None, description=_INCLUSIVE)
+
+
+def draft_changes(body: InvoiceUpdate | BillUpdate) -> dict[str, Any]:
+    """The service's changes of an update body: the fields sent, lines as draft lines."""
+    changes: dict[str, Any] = {name: getattr(body, name) for name in body.model_fields_set}
+    if isinstance(body, InvoiceUpdate) and body.lines is not None:
+        changes["lines"] = invoice_lines(body.lines)
+    elif isinstance(body, BillUpdate) and body.lines is not None:
+        changes["lines"] = bill_lines(body.lines)
+    return changes
 
 
 class InvoiceIssue(In):
@@ -148,17 +196,12 @@ class CreditNoteCreate(In):
     reason: Text = ""
 
 
-def credited(lines: list[CreditLineIn] | None) -> dict[int, Decimal] | None:
-    """The quantity to credit per line position (None: the whole invoice)."""
+def credited(lines: list[CreditLineIn] | None) -> list[tuple[int, Decimal]] | None:
+    """``(position, quantity)`` to credit, as sent (None: the whole invoice); the service
+    refuses a line named twice or credited beyond what it has left."""
     if lines is None:
         return None
-    quantities: dict[int, Decimal] = {}
-    for index, line in enumerate(lines):
-        # A mapping would silently keep the last of two entries for one line.
-        if line.position in quantities:
-            raise InvalidInputError(f"lines[{index}].position", "the line is credited twice")
-        quantities[line.position] = Decimal(line.quantity)
-    return quantities
+    return [(line.position, Decimal(line.quantity)) for line in lines]
 
 
 # -- responses ------------------------------------------------------------------------------
@@ -185,7 +228,8 @@ class DocumentLinePublic(BaseModel):
 class DocumentPublic(BaseModel):
     """A billing document. ``open`` is what is left to pay (in ``currency``; ``open_base``
     in ``base_currency``); ``rate`` is the exchange rate it was booked at (null: the base
-    currency); ``refers_to`` is a credit note's invoice."""
+    currency); ``refers_to`` is a credit note's invoice; ``prices_include_tax``: the unit
+    prices are gross; ``issued_at``: when it was issued (null: a draft)."""
 
     id: int
     kind: str
@@ -214,6 +258,8 @@ class DocumentPublic(BaseModel):
     base_currency: str
     entry_id: int | None
     note: str
+    prices_include_tax: bool
+    issued_at: dt.datetime | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -249,6 +295,8 @@ class DocumentPublic(BaseModel):
             base_currency=doc.base_currency,
             entry_id=doc.entry_id,
             note=doc.note,
+            prices_include_tax=doc.prices_include_tax,
+            issued_at=doc.issued_at,
             version=doc.version,
             created_at=doc.created_at,
             updated_at=doc.updated_at,

@@ -193,29 +193,39 @@ def drafts(lines: list[LineIn]) -> list[DraftLine]:
 Lines = Annotated[list[LineIn], Field(max_length=MAX_LINES)]
 
 
+#: What ``prices_include_tax`` says on a quote, order or invoice.
+INCLUSIVE = "The unit prices include tax: the tax is taken out of each line's amount."
+
+
 class QuotePreview(In):
-    """Draft lines to total without saving anything."""
+    """Draft lines to total without saving anything, at net or (``prices_include_tax``)
+    gross unit prices."""
 
     currency: Currency
     lines: Lines
+    prices_include_tax: StrictBool = Field(False, description=INCLUSIVE)
 
 
 class QuoteCreate(In):
-    """A new draft quote for a party, optionally for one of its deals."""
+    """A new draft quote for a party, optionally for one of its deals; with
+    ``prices_include_tax`` its unit prices are gross."""
 
     party_id: RowId
     currency: Currency
     lines: Lines = Field(default_factory=list)
     valid_until: Day | None = None
     deal_id: RowId | None = None
+    prices_include_tax: StrictBool = Field(False, description=INCLUSIVE)
 
 
 class QuoteUpdate(In):
-    """A draft's new lines (as a whole), validity or deal; ``null`` clears the last two."""
+    """A draft's new lines (as a whole), validity, deal or price basis (its lines are
+    priced anew); ``null`` clears the validity or the deal."""
 
     lines: Lines | None = None
     valid_until: Day | None = None
     deal_id: RowId | None = None
+    prices_include_tax: StrictBool | None = Field(None, description=INCLUSIVE)
 
 
 class OrderCreate(In):
@@ -225,6 +235,7 @@ class OrderCreate(In):
     currency: Currency
     lines: Lines = Field(default_factory=list)
     deal_id: RowId | None = None
+    prices_include_tax: StrictBool = Field(False, description=INCLUSIVE)
 
 
 class OrderFromQuote(In):
@@ -301,6 +312,7 @@ def _document(doc: SalesDocument) -> dict[str, Any]:
         "deal_id": doc.deal_id,
         "currency": doc.currency,
         **_totals(doc.lines, doc.totals),
+        "prices_include_tax": doc.prices_include_tax,
         "version": doc.version,
         "created_at": doc.created_at,
         "updated_at": doc.updated_at,
@@ -308,7 +320,8 @@ def _document(doc: SalesDocument) -> dict[str, Any]:
 
 
 class QuotePublic(BaseModel):
-    """A quote; ``order_id`` names the order its acceptance created."""
+    """A quote; ``order_id`` names the order its acceptance created; with
+    ``prices_include_tax`` its unit prices are gross."""
 
     id: int
     number: str
@@ -320,6 +333,7 @@ class QuotePublic(BaseModel):
     tax_by_category: list[CategoryTaxPublic]
     tax: str
     gross: str
+    prices_include_tax: bool
     status: QuoteStatus
     valid_until: dt.date | None
     issued_on: dt.date
@@ -345,7 +359,9 @@ class QuotePublic(BaseModel):
 
 
 class OrderPublic(BaseModel):
-    """A sales order; ``quote_id`` names the accepted quote it came from."""
+    """A sales order; ``quote_id`` names the accepted quote it came from; it is ``paid``
+    once its invoice is paid in full; with ``prices_include_tax`` its unit prices are
+    gross."""
 
     id: int
     number: str
@@ -357,6 +373,7 @@ class OrderPublic(BaseModel):
     tax_by_category: list[CategoryTaxPublic]
     tax: str
     gross: str
+    prices_include_tax: bool
     quote_id: int | None
     status: OrderStatus
     ordered_on: dt.date

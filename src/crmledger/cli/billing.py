@@ -168,16 +168,21 @@ def billing_run(
     through: Annotated[str, typer.Option("--date", help="Bill what is due up to this day.")],
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Issue an invoice for every contract billing date due up to --date that has none
-    yet; running it again for the same date issues nothing."""
+    """Issue an invoice for every contract billing date and a bill for every recurring
+    bill due up to --date that has none yet; running it again for the same date issues
+    nothing."""
     when = day("through", through)
     assert when is not None
     issued = state.app.invoices.billing_run(when)
-    if not issued and fmt is OutputFormat.table:
+    bills = state.app.recurring_bills.run(when)
+    if not issued and not bills and fmt is OutputFormat.table:
         console.print(f"Nothing to bill through {when.isoformat()}.")
         return
     rows = [doc_row(d) | {"billing date": d.billing_date} for d in issued]
-    emit(rows, fmt, title=f"Issued {len(issued)} contract invoice(s)", right=("gross", "open"))
+    rows += [doc_row(b) | {"billing date": b.issued_on} for b in bills]
+    title = f"Issued {len(issued)} contract invoice(s)"
+    title += f" and {len(bills)} recurring bill(s)" if bills else ""
+    emit(rows, fmt, title=title, right=("gross", "open"))
 
 
 # -- company -------------------------------------------------------------------------------

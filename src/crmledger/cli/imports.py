@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,8 +24,10 @@ from crmledger.cli.render import console, errors
 from crmledger.cli.state import state
 from crmledger.formats.tables import read_table
 from crmledger.services.billing_import import (
+    BILL_FIELDS,
     INVOICE_FIELDS,
     PAYMENT_FIELDS,
+    bill_row,
     invoice_row,
     payment_row,
 )
@@ -170,8 +173,10 @@ def _record_kinds() -> dict[str, RecordKind]:
     app = state.app
     base = app.ledger.info().base_currency or "EUR"
 
+    @cache  # one look-up per reference: a file names its customers again and again
     def by_ref(ref: str) -> int | None:
-        return app.parties.find_external("import", ref)
+        # An import's own customer number, SYSTEM:ID, or an id any source gave a party.
+        return app.parties.find_reference(ref)
 
     billing = app.billing_import
     return {
@@ -185,6 +190,7 @@ def _record_kinds() -> dict[str, RecordKind]:
             PRODUCT_FIELDS, product_from_row(base), store_all(app.products.add_many)
         ),
         "invoices": RecordKind(INVOICE_FIELDS, invoice_row(by_ref, base), billing.invoices),
+        "bills": RecordKind(BILL_FIELDS, bill_row(by_ref, base), billing.bills),
         "payments": RecordKind(PAYMENT_FIELDS, payment_row(by_ref, base), billing.payments),
     }
 
@@ -284,6 +290,17 @@ def import_invoices(path: FileArg, maps: Maps = None, dry_run: DryRun = False) -
     description, quantity (default 1), unit_price (default the product's), discount
     (percent), tax_category, account."""
     _import_records("invoices", path, maps or [], dry_run, 0)
+
+
+@import_app.command("bills")
+def import_bills(path: FileArg, maps: Maps = None, dry_run: DryRun = False) -> None:
+    """Vendor bills from CSV or XLSX, one row per bill line, all or none: rows sharing the
+    'bill' column form one bill (vendor, currency and dates from its first row), entered
+    and issued; 'reference' (the vendor's own number) defaults to the 'bill' value. Fields:
+    bill, party_id or party_ref, currency (default base), date, due, reference,
+    description, quantity (default 1), unit_price, discount (percent), tax_category,
+    account (default Expenses:Office)."""
+    _import_records("bills", path, maps or [], dry_run, 0)
 
 
 @import_app.command("payments")

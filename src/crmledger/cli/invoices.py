@@ -1,8 +1,12 @@
-"""``crmledger invoice``: draft, issue, list, show, print and credit customer invoices.
+"""``crmledger invoice``: draft, change, delete, issue, list, show, print and credit
+customer invoices.
 
 ::
 
     crmledger invoice create --party 1 --line "CONSULT-H:10" --line "Travel:1:240.00"
+    crmledger invoice create --party 1 --line "Shirt:2:11.90" --tax-inclusive
+    crmledger invoice edit 1 --due 2026-07-31 --line "CONSULT-H:12"   # a draft only
+    crmledger invoice delete 2                 # a draft only: numbers are taken on issue
     crmledger invoice issue 1                  # INV-2026-0001, posted to the ledger
     crmledger invoice show 1
     crmledger invoice pdf 1 -o INV-2026-0001.pdf --facturx
@@ -11,7 +15,9 @@
 An invoice line is ``SKU_OR_DESCRIPTION:QTY[:UNIT_PRICE[:DISCOUNT]]``: a SKU (or a
 product id) takes the product's name, price and tax category, anything else is a
 description and needs a unit price; the discount is a percentage. A malformed line is
-refused naming it (``lines[1].quantity``) and nothing is stored.
+refused naming it (``lines[1].quantity``) and nothing is stored. With ``--tax-inclusive`` the
+unit prices include tax: each line's tax is taken out of its amount and the total is the sum
+of the lines as written.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import typer
 from crmledger.cli.billing import currency_of, day, doc_label, doc_row, id_amounts, number, today
 from crmledger.cli.render import FormatOption, OutputFormat, console, dumps, emit
 from crmledger.cli.state import state
+from crmledger.core.access import PermissionDeniedError
 from crmledger.core.billing.settlement import InvoiceStatus
 from crmledger.services.billing_ports import BillingQuery
 from crmledger.services.billing_views import BillingDoc
@@ -39,6 +46,10 @@ Lines = Annotated[
     list[str] | None, typer.Option("--line", help=f"{INVOICE_LINE} (repeat).", show_default=False)
 ]
 DateText = Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")]
+TaxInclusive = Annotated[
+    bool,
+    typer.Option("--tax-inclusive", help="Unit prices include tax (taken out of each line)."),
+]
 MONEY = ("net", "tax", "gross", "paid", "credited", "open", "unit price")
 
 
@@ -107,6 +118,7 @@ def _new_invoice(
     due: str | None,
     reference: str,
     note: str,
+    inclusive: bool,
 ) -> NewDocument:
     if party is None:
         raise InvalidInputError("party_id", "give --party (or --order)")
@@ -120,6 +132,7 @@ def _new_invoice(
         due_on=day("due_on", due),
         reference=reference,
         note=note,
+        prices_include_tax=inclusive,
     )
 
 
@@ -137,15 +150,16 @@ def invoice_create(  # noqa: PLR0913, PLR0917 - one option per field is what a C
     ] = None,
     reference: Annotated[str, typer.Option(help="The customer's reference.")] = "",
     note: Annotated[str, typer.Option(help="Printed under the lines.")] = "",
+    tax_inclusive: TaxInclusive = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Create a draft invoice from --line items, or from a sales order with --order."""
     if order is not None:
-        if any((party, line, currency, on, due, reference, note)):
+        if any((party, line, currency, on, due, reference, note, tax_inclusive)):
             raise InvalidInputError("order_id", "--order takes everything from the order")
         draft = state.app.invoices.from_order(order)
     else:
-        new = _new_invoice(party, line or [], currency, on, due, reference, note)
+        new = _new_invoice(party, line or [], currency, on, due, reference, note, tax_inclusive)
         draft = state.app.invoices.create(new)
     print_doc(
         draft,
@@ -153,6 +167,84 @@ def invoice_create(  # noqa: PLR0913, PLR0917 - one option per field is what a C
         f"Draft invoice {draft.id} for party {draft.party_id}: {totals(draft)}; "
         f"issue it with: crmledger invoice issue {draft.id}",
     )
+
+
+def _changes(  # noqa: PLR0913, PLR0917 - the edit command's options, one each
+    party: int | None,
+    lines: list[str],
+    currency: str | None,
+    on: str | None,
+    due: str | None,
+    clear_due: bool,
+    reference: str | None,
+    note: str | None,
+    inclusive: bool | None,
+) -> dict[str, Any]:
+    if due is not None and clear_due:
+        raise InvalidInputError("due_on", "give --due or --clear-due, not both")
+    given: dict[str, Any] = {
+        "party_id": party,
+        "currency": currency.strip().upper() if currency else None,
+        "lines": [invoice_line(i, text) for i, text in enumerate(lines)] or None,
+        "issued_on": day("issued_on", on),
+        "due_on": day("due_on", due),
+        "reference": reference,
+        "note": note,
+        "prices_include_tax": inclusive,
+    }
+    changes = {name: value for name, value in given.items() if value is not None}
+    if clear_due:
+        changes["due_on"] = None
+    if not changes:
+        raise InvalidInputError("changes", "give at least one thing to change (see --help)")
+    return changes
+
+
+@invoice_app.command("edit")
+def invoice_edit(  # noqa: PLR0913, PLR0917 - one option per field is what a CLI user expects
+    document_id: Annotated[int, typer.Argument(help="The draft's id.")],
+    party: Annotated[int | None, typer.Option(help="Another customer's party id.")] = None,
+    line: Annotated[
+        list[str] | None,
+        typer.Option("--line", help=f"{INVOICE_LINE} (repeat): replaces every line."),
+    ] = None,
+    currency: Annotated[str | None, typer.Option(help="Another currency.")] = None,
+    on: DateText = None,
+    due: Annotated[str | None, typer.Option(help="YYYY-MM-DD.")] = None,
+    clear_due: Annotated[
+        bool, typer.Option("--clear-due", help="Let the payment terms set the due date.")
+    ] = False,
+    reference: Annotated[str | None, typer.Option(help="The customer's reference.")] = None,
+    note: Annotated[str | None, typer.Option(help="Printed under the lines.")] = None,
+    tax_inclusive: Annotated[
+        bool | None,
+        typer.Option(
+            "--tax-inclusive/--tax-exclusive",
+            help="Whether the unit prices include tax (the lines are priced anew).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Change a draft invoice (or a bill's dates, party, reference, note or price basis);
+    an issued one is refused: credit it instead."""
+    if line and state.app.invoices.get(document_id).kind == "bill":
+        raise InvalidInputError("lines", "a bill's lines name their accounts: use the API or web")
+    changes = _changes(
+        party, line or [], currency, on, due, clear_due, reference, note, tax_inclusive
+    )
+    doc = state.app.invoices.update(document_id, changes, None)
+    print_doc(doc, fmt, f"Changed draft {doc.kind} {doc.id}: {totals(doc)}.")
+
+
+@invoice_app.command("delete")
+def invoice_delete(
+    document_id: Annotated[int, typer.Argument(help="The draft's id.")],
+) -> None:
+    """Delete a draft invoice or bill (an issued one is refused: credit it instead)."""
+    doc = state.app.invoices.get(document_id)
+    state.app.invoices.delete(document_id, doc.version)
+    console.print(f"Deleted draft {doc.kind} {doc.id}: {totals(doc)}.")
 
 
 @invoice_app.command("issue")
@@ -203,6 +295,16 @@ def invoice_list(
     )
 
 
+def _order(order_id: int | None) -> str | None:
+    """``"5 (paid)"``: the order a document bills and its status, if the role may read it."""
+    if order_id is None:
+        return None
+    try:
+        return f"{order_id} ({state.app.sales.get_order(order_id).status.value})"
+    except (PermissionDeniedError, NotFoundError):
+        return str(order_id)
+
+
 def _summary(doc: BillingDoc) -> list[dict[str, Any]]:
     values: dict[str, Any] = {
         "id": doc.id,
@@ -221,7 +323,8 @@ def _summary(doc: BillingDoc) -> list[dict[str, Any]]:
         "paid": doc.paid,
         "credited": doc.credited,
         "open": doc.open,
-        "order": doc.order_id,
+        "prices": "include tax" if doc.prices_include_tax else None,
+        "order": _order(doc.order_id),
         "contract": doc.contract_id,
         "credits": doc.refers_to,
         "reference": doc.reference,
@@ -286,7 +389,7 @@ def invoice_credit(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Issue a credit note for an invoice, in full or line by line, at its own prices."""
-    quantities = dict(id_amounts("lines", line, "POSITION:QTY", "quantity")) if line else None
+    quantities = id_amounts("lines", line, "POSITION:QTY", "quantity") if line else None
     note = state.app.invoices.credit(invoice_id, quantities, reason=reason)
     print_doc(
         note,

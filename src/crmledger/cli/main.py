@@ -15,22 +15,33 @@ from rich.markup import escape
 
 from crmledger.cli import (
     accounts,
+    aging,
+    bill_schedules,
     billing,
     bills,
     deals,
     demo,
     dunning,
     entries,
+    expenses,
+    fuse,
     fx_tax,
     imports,
+    intelligence,
     interactions,
     invoices,
     parties,
+    party_merge,
+    party_statement,
     payments,
     products,
     reports,
     satisfaction,
+    statements,
+    sync,
     users,
+    webhooks,
+    worker,
 )
 from crmledger.cli.render import errors
 from crmledger.cli.state import state
@@ -51,6 +62,7 @@ app.add_typer(entries.entry_app, name="entry")
 app.add_typer(entries.period_app, name="period")
 app.add_typer(imports.import_app, name="import")
 app.add_typer(reports.report_app, name="report")
+intelligence.attach(reports.report_app)
 app.add_typer(reports.audit_app, name="audit")
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
@@ -63,10 +75,17 @@ app.add_typer(deals.pipeline_app, name="pipeline")
 app.add_typer(satisfaction.survey_app, name="survey")
 app.add_typer(invoices.invoice_app, name="invoice")
 app.add_typer(bills.bill_app, name="bill")
+bills.bill_app.add_typer(bill_schedules.schedule_app, name="schedule")
+app.add_typer(expenses.expense_app, name="expense")
+app.add_typer(fuse.fuse_app, name="fuse")
 app.add_typer(payments.payment_app, name="payment")
 app.add_typer(billing.fx_app, name="fx")
 app.add_typer(billing.tax_app, name="tax")
 fx_tax.attach(billing.fx_app, billing.tax_app)
+statements.attach(reports.report_app, entries.period_app)
+aging.attach(reports.report_app)
+party_statement.attach(parties.party_app)
+party_merge.attach(parties.party_app)
 app.add_typer(billing.billing_app, name="billing")
 app.add_typer(billing.company_app, name="company")
 app.add_typer(dunning.dunning_app, name="dunning")
@@ -75,6 +94,9 @@ app.command("export")(imports.export)
 app.command("serve")(reports.serve)
 app.command("demo")(demo.demo)
 app.command("balance")(payments.balance)
+app.add_typer(webhooks.webhook_app, name="webhook")
+app.add_typer(sync.sync_app, name="sync")
+app.command("worker")(worker.run_worker)
 
 
 @app.callback()

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from crmledger.cli.customer_360 import show_360
 from crmledger.cli.render import FormatOption, OutputFormat, console, dumps, emit
 from crmledger.cli.state import state
 from crmledger.core.crm.parties import (
@@ -244,8 +245,15 @@ def party_list(
 def party_show(
     party_id: Annotated[int, typer.Argument(help="The party's id.")],
     fmt: FormatOption = OutputFormat.table,
+    full: Annotated[
+        bool, typer.Option("--360", help="The customer 360: money, behaviour, value, risk.")
+    ] = False,
 ) -> None:
-    """One party with all of its fields and contacts."""
+    """One party with all of its fields and contacts (with --360: everything about it)."""
+    if full:
+        view = state.app.intelligence.customer_360(party_id)
+        show_360(view, fmt, document(view.party))
+        return
     party = state.app.parties.get(party_id)
     links = state.app.parties.contacts(
         organisation_id=party_id if party.kind is PartyKind.ORGANISATION else None,

@@ -12,9 +12,19 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from crmledger.cli.render import OutputFormat, console, emit, errors
 from crmledger.cli.state import state
+from crmledger.cli.statements import (
+    OutputOption,
+    ReportFormat,
+    ReportFormatOption,
+    write_report,
+)
+from crmledger.core.report_table import trial_balance_table
 from crmledger.core.reports import TrialBalance
 
-report_app = typer.Typer(help="Trial balance and account activity.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Financial statements, trial balance, ledgers and the entries behind a figure.",
+    no_args_is_help=True,
+)
 audit_app = typer.Typer(help="Verify the ledger's integrity.", no_args_is_help=True)
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
@@ -49,7 +59,8 @@ def trial_balance(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: all).")
     ] = None,
-    fmt: FormatOption = OutputFormat.table,
+    fmt: ReportFormatOption = ReportFormat.table,
+    output: OutputOption = None,
 ) -> None:
     """Debit and credit turnover and balance per account and commodity.
 
@@ -60,6 +71,9 @@ def trial_balance(
     """
     tb = state.app.reports.trial_balance(_day(as_of))
     document = trial_balance_document(tb)
+    if fmt is not ReportFormat.table or output is not None:
+        write_report(trial_balance_table(tb), document, fmt, output)
+        return
     rows = document["accounts"] + [
         {**t, "account": f"Total {c}"} for c, t in document["totals"].items()
     ]
@@ -69,7 +83,7 @@ def trial_balance(
     ]
     emit(
         rows,
-        fmt,
+        OutputFormat.table,
         title=f"Trial balance{' as of ' + as_of if as_of else ''}",
         document=document,
         right=("debit", "credit", "balance"),

@@ -108,18 +108,19 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="Token id.")]) -> 
 
 @keys_app.command("rotate")
 def keys_rotate() -> None:
-    """Add a new key, make it current and re-encrypt every personal field with it, while
-    the server keeps running (old keys still decrypt until retired)."""
+    """Add a new key, make it current and re-encrypt every personal field and expense
+    receipt with it, while the server keeps running (old keys still decrypt until retired)."""
     rotation = state.app.keys.rotate()
     console.print(
-        f"Key {rotation.version} is current; {rotation.reencrypted} value(s) re-encrypted."
+        f"Key {rotation.version} is current; {rotation.reencrypted} value(s) re-encrypted, "
+        f"{rotation.receipts} of them receipt file(s)."
     )
     _env_hint()
 
 
 @keys_app.command("retire")
 def keys_retire(version: Annotated[int, typer.Argument(help="Key version to remove.")]) -> None:
-    """Remove an old key; refused while any value still uses it."""
+    """Remove an old key; refused while any value or receipt still uses it."""
     state.app.keys.retire(version)
     console.print(f"Key {version} removed from the ring.")
     _env_hint()
@@ -127,12 +128,19 @@ def keys_retire(version: Annotated[int, typer.Argument(help="Key version to remo
 
 @keys_app.command("status")
 def keys_status(fmt: FormatOption = OutputFormat.table) -> None:
-    """Key versions and how many values each encrypts; every value is decrypted as a check."""
+    """Key versions and how many values each encrypts ('receipts': the expense receipt
+    files among them); every value and file is decrypted as a check."""
     usage = state.app.keys.usage()
+    files = state.app.keys.receipt_usage()
     checked = state.app.keys.check()
     current = state.app.keyring.current_version()
     rows = [
-        {"version": v, "current": v == current, "values": usage.get(v, 0)}
+        {
+            "version": v,
+            "current": v == current,
+            "values": usage.get(v, 0),
+            "receipts": files.get(v, 0),
+        }
         for v in state.app.keys.versions()
     ]
     emit(rows, fmt, title=f"Key ring ({checked} value(s) decrypt)")

@@ -51,6 +51,11 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "satisfaction": ("read", "write"),
     # Invoices, credit notes, bills, payments, rates; ``override`` passes a credit limit.
     "billing": ("read", "write", "override"),
+    # Expense claims: staff claim what they paid for the company (``write``); ``approve``
+    # approves, rejects and reimburses the claims of others.
+    "expenses": ("read", "write", "approve"),
+    # Webhook subscriptions, sync connectors and their runs, logs and conflicts.
+    "integrations": ("read", "write"),
 }
 
 _EVERYTHING = frozenset((r, a) for r, actions in RESOURCES.items() for a in actions)
@@ -58,6 +63,7 @@ _READ_ALL = frozenset(p for p in _EVERYTHING if p[1] == "read")
 _LEDGER_READ = frozenset({("accounts", "read"), ("journal", "read"), ("reports", "read")})
 _CRM = ("parties", "interactions", "deals", "products", "sales", "satisfaction")
 _CRM_READ = frozenset((r, "read") for r in _CRM)
+_CLAIMS = frozenset({("expenses", "read"), ("expenses", "write")})
 
 
 def _writes(*resources: str) -> frozenset[tuple[str, str]]:
@@ -72,15 +78,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[tuple[str, str]]] = {
     | _CRM_READ
     | {("accounts", "write"), ("journal", "post"), ("audit", "read")}
     | _writes("parties", "products", "sales", "billing")
-    | {("billing", "read"), ("billing", "override")},
+    | {("billing", "read"), ("billing", "override")}
+    | _CLAIMS
+    | {("expenses", "approve")},
     # Sales sees the chart (for customer balances) but never posts or reads journals.
     Role.SALES: _CRM_READ
     | {("accounts", "read"), ("billing", "read")}
-    | _writes("parties", "interactions", "deals", "sales", "satisfaction"),
+    | _writes("parties", "interactions", "deals", "sales", "satisfaction")
+    | _CLAIMS,
     # Support works the timeline and complaints and does not see the ledger.
     Role.SUPPORT: _CRM_READ
     | {("billing", "read")}
-    | _writes("parties", "interactions", "satisfaction"),
+    | _writes("parties", "interactions", "satisfaction")
+    | _CLAIMS,
     # The auditor reads everything, the audit log included, and changes nothing.
     Role.AUDITOR: _READ_ALL,
     Role.VIEWER: _LEDGER_READ | _CRM_READ | {("billing", "read")},

@@ -22,6 +22,7 @@ _DEFAULT: tuple[tuple[str, str, str], ...] = (
     ("2000", "Liabilities:Payables:Vendors", "Trade payables"),
     ("2100", "Liabilities:Tax:Output", "Output VAT / sales tax payable"),
     ("2200", "Liabilities:Payroll", "Wages and payroll taxes payable"),
+    ("2210", "Liabilities:Employees:Reimbursements", "Expense claims owed to employees"),
     ("2300", "Liabilities:CustomerCredit", "Customer prepayments and credit"),
     ("2500", "Liabilities:Loans", "Bank loans"),
     ("3000", "Equity:Capital", "Share capital"),

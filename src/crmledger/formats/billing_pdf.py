@@ -50,6 +50,7 @@ _LABEL_ROWS: dict[str, tuple[str, str]] = {
     "quantity": ("Qty", "Menge"),
     "unit": ("Unit", "Einheit"),
     "unit_price": ("Unit price", "Einzelpreis"),
+    "unit_price_gross": ("Unit price incl. VAT", "Einzelpreis brutto"),
     "discount": ("Discount", "Rabatt"),
     "net": ("Net", "Netto"),
     "tax_rate": ("VAT", "USt."),
@@ -168,6 +169,9 @@ def _context(doc: Printable) -> dict[str, Any]:
         "t": labels,
         "title": labels[doc.kind],
         "refers_label": labels[f"refers_{doc.kind}"],
+        # A tax-inclusive document prints the gross prices its customer was quoted, so
+        # labelled; the line amounts stay net, as the norm and the tax breakdown count them.
+        "unit_price_label": labels["unit_price_gross" if doc.prices_include_tax else "unit_price"],
         "logo": _data_uri(doc.seller.logo_png),
         "seller_address": _address_lines(doc.seller.address, locale),
         "buyer_address": _address_lines(doc.buyer.address, locale),

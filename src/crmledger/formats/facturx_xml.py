@@ -14,6 +14,17 @@ category and the totals, in a fixed element order the XSD checks::
 The XML restates the printable's own figures and never recomputes them, so it says exactly
 what the pages say; a printable whose totals do not add up the way the norm demands is refused
 rather than sent as an e-invoice a buyer's system would reject.
+
+EN 16931 prices are net: a line's amount is its quantity times its net unit price, less its
+allowances. A line printed at a gross price (a document whose prices include tax), or whose
+net is not its quantity times its price (the last part of a line on a credit note, which
+takes what the line has left), states the net unit price its net gives: ``net / quantity``
+with the currency's decimals or, where those do not multiply back to the net, a few more
+(the norm limits the decimals of amounts, not of prices); its discount is then in that
+price::
+
+    3 x 11.90 incl. 19 %: net 30.00             -> NetPrice 10     (3 x 10 = 30.00)
+    3 x 1.49 incl. 19 %: net 3.76 (4.47 / 1.19)  -> NetPrice 1.253  (3 x 1.253 = 3.759)
 """
 
 from __future__ import annotations
@@ -59,6 +70,8 @@ _UNIT_CODES = {
 
 #: EN 16931 allows at most two decimals in document amounts (rules BR-DEC-*).
 _MAX_SCALE = 2
+#: A net unit price worked out of a line's net takes at most this many decimals.
+_PRICE_PLACES = 12
 
 
 class FacturXUnsupportedError(ValueError):
@@ -93,6 +106,19 @@ def tax_category_code(category: str, rate: Decimal) -> str:
     if code in _UNCL5305:
         return code
     return "S" if rate else "Z"
+
+
+def net_unit_price(line: PrintedLine, scale: int) -> Decimal:
+    """The net unit price of ``line``: ``net / quantity`` with the fewest decimals, no fewer
+    than ``scale``, at which ``quantity x price`` comes within half a minor unit of ``net``
+    (so it rounds to ``net`` whatever the rounding rule)."""
+    exact = line.net / line.quantity
+    half = Decimal(1).scaleb(-scale) / 2
+    for places in range(scale, _PRICE_PLACES + 1):
+        price = exact.quantize(Decimal(1).scaleb(-places))
+        if abs(price * line.quantity - line.net) < half:
+            return price
+    return exact.quantize(Decimal(1).scaleb(-_PRICE_PLACES))
 
 
 def unit_code(unit: str) -> str:
@@ -139,8 +165,9 @@ def _line(parent: ET.Element, position: int, line: PrintedLine, doc: Printable) 
     _sub(_sub(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(position))
     _sub(_sub(item, "ram:SpecifiedTradeProduct"), "ram:Name", line.description)
     agreement = _sub(item, "ram:SpecifiedLineTradeAgreement")
+    worked_out = _worked_out_price(line, doc)
     price = _sub(agreement, "ram:NetPriceProductTradePrice")
-    _sub(price, "ram:ChargeAmount", _number(line.unit_price))
+    _sub(price, "ram:ChargeAmount", _number(line.unit_price if worked_out is None else worked_out))
     delivery = _sub(item, "ram:SpecifiedLineTradeDelivery")
     _sub(delivery, "ram:BilledQuantity", _number(line.quantity), unitCode=unit_code(line.unit))
     settlement = _sub(item, "ram:SpecifiedLineTradeSettlement")
@@ -148,10 +175,21 @@ def _line(parent: ET.Element, position: int, line: PrintedLine, doc: Printable) 
     _sub(tax, "ram:TypeCode", "VAT")
     _sub(tax, "ram:CategoryCode", tax_category_code(line.tax_category, line.tax_rate))
     _sub(tax, "ram:RateApplicablePercent", _percent(line.tax_rate))
-    if line.discount:
+    if line.discount and worked_out is None:
         _line_discount(settlement, line, doc.currency_scale)
     summation = _sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
     _sub(summation, "ram:LineTotalAmount", _amount(line.net, doc.currency_scale))
+
+
+def _worked_out_price(line: PrintedLine, doc: Printable) -> Decimal | None:
+    """The net unit price out of the line's net when its own price cannot be stated (it is
+    gross, or does not multiply to the net); None when it can."""
+    if doc.prices_include_tax:
+        return net_unit_price(line, doc.currency_scale)
+    basis = (line.quantity * line.unit_price).quantize(Decimal(1).scaleb(-doc.currency_scale))
+    if line.discount or basis == line.net:
+        return None
+    return net_unit_price(line, doc.currency_scale)
 
 
 def _line_discount(settlement: ET.Element, line: PrintedLine, scale: int) -> None:

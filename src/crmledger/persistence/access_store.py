@@ -17,6 +17,9 @@ from crmledger.services.ports import IdempotentResponse, SessionRow, TokenRow, U
 ENCRYPTED_COLUMNS: dict[tuple[str, str], str] = {
     ("users", "email_enc"): "id",
     ("parties", "personal_enc"): "id",
+    ("webhook_subscriptions", "secrets_enc"): "id",
+    ("sync_connectors", "secrets_enc"): "id",
+    ("sync_conflicts", "remote_enc"): "id",
 }
 
 

@@ -36,12 +36,21 @@ def _stored(row: Row[Any]) -> StoredAudit:
 
 
 class SqlAuditStore:
-    """The audit log on one connection."""
+    """The audit log on one connection.
+
+    Appended records wait in memory and are written in one statement when the unit of work
+    commits (:meth:`flush`), so a transaction that audits a thousand changes writes the log
+    once; :meth:`head` answers from the waiting records, so the chain stays unbroken.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._pending: list[StoredAudit] = []
 
     def head(self, lock: bool = True) -> tuple[int, str]:
+        if self._pending:
+            last = self._pending[-1]
+            return last.record.seq, last.hash
         query = select(audit_state.c.last_seq, audit_state.c.last_hash).where(audit_state.c.id == 1)
         if lock and self.conn.dialect.name != "sqlite":
             query = query.with_for_update()
@@ -49,6 +58,11 @@ class SqlAuditStore:
         return int(row[0]), str(row[1])
 
     def append(self, rows: Sequence[StoredAudit]) -> None:
+        self._pending.extend(rows)
+
+    def flush(self) -> None:
+        """Write the waiting records (before the transaction commits)."""
+        rows, self._pending = self._pending, []
         if not rows:
             return
         self.conn.execute(

@@ -2,7 +2,9 @@
 the outbox, in the unit of work's connection.
 
 Balances and aging are sums over the open rows only (``ix_billing_documents_party`` and
-``ix_billing_documents_due``), so their cost grows with what is open, not with history.
+``ix_billing_documents_due``), so their cost grows with what is open, not with history. A
+party's timeline reads its issued documents newest first by ``issued_at``
+(``ix_billing_documents_timeline``); a draft has none and never shows there.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Date,
     Row,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -45,6 +48,8 @@ from crmledger.services.billing_ports import (
     BillingDocumentRow,
     BillingLineRow,
     BillingQuery,
+    EventRow,
+    Exposure,
     FinanceEventRow,
     ForeignOpenRow,
     OpenSummary,
@@ -59,6 +64,7 @@ _DOC_FIELDS = [f.name for f in fields(BillingDocumentRow) if f.name != "lines"]
 _PAYMENT_FIELDS = [f.name for f in fields(PaymentRow)]
 _ALLOCATION_FIELDS = [f.name for f in fields(AllocationRow)]
 _OPEN = ("issued", "partially_paid")
+_CHUNK = 500  # ids per IN list
 _d = billing_documents.c
 
 
@@ -68,7 +74,7 @@ def _values(row: Any, names: Sequence[str], *skip: str) -> dict[str, Any]:
 
 def _read(row: Row[Any], names: Sequence[str]) -> dict[str, Any]:
     values = {name: getattr(row, name) for name in names}
-    for stamp in ("created_at", "updated_at"):
+    for stamp in ("created_at", "updated_at", "issued_at"):
         if stamp in values:
             values[stamp] = aware(values[stamp])
     return values
@@ -79,6 +85,7 @@ class SqlBillingStore:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._events: list[EventRow] = []
 
     # -- documents -------------------------------------------------------------------
 
@@ -87,6 +94,21 @@ class SqlBillingStore:
         new_id = int(self._conn.execute(stmt.returning(_d.id)).scalar_one())
         self._insert_lines(new_id, row.lines)
         return new_id
+
+    def insert_documents(self, rows: Sequence[BillingDocumentRow]) -> list[int]:
+        if not rows:
+            return []
+        stmt = insert(billing_documents).returning(_d.id, sort_by_parameter_order=True)
+        done = self._conn.execute(stmt, [_values(r, _DOC_FIELDS, "id") for r in rows])
+        ids = [int(i) for i in done.scalars()]
+        lines = [
+            {"document_id": new_id} | _values(line, _LINE_FIELDS)
+            for new_id, row in zip(ids, rows, strict=True)
+            for line in row.lines
+        ]
+        if lines:
+            self._conn.execute(insert(billing_lines), lines)
+        return ids
 
     def _insert_lines(self, document_id: int, rows: Sequence[BillingLineRow]) -> None:
         if rows:
@@ -106,6 +128,16 @@ class SqlBillingStore:
         if row.lines:
             self._conn.execute(delete(billing_lines).where(billing_lines.c.document_id == row.id))
             self._insert_lines(row.id, row.lines)
+        return True
+
+    def delete_document(self, document_id: int, expected_version: int) -> bool:
+        found = select(_d.id).where(
+            _d.id == document_id, _d.version == expected_version, _d.status == "draft"
+        )
+        if self._conn.execute(found).first() is None:
+            return False
+        self._conn.execute(delete(billing_lines).where(billing_lines.c.document_id == document_id))
+        self._conn.execute(delete(billing_documents).where(_d.id == document_id))
         return True
 
     def _with_lines(self, rows: Sequence[Row[Any]]) -> list[BillingDocumentRow]:
@@ -133,7 +165,7 @@ class SqlBillingStore:
 
     def document_page(self, query: BillingQuery) -> list[BillingDocumentRow]:
         stmt = select(billing_documents)
-        for name in ("kind", "party_id", "status", "order_id"):
+        for name in ("kind", "party_id", "status", "order_id", "refers_to"):
             value = getattr(query, name)
             if value is not None:
                 stmt = stmt.where(_d[name] == value)
@@ -158,12 +190,57 @@ class SqlBillingStore:
         )
         return [BillingDocumentRow(**_read(r, _DOC_FIELDS)) for r in self._conn.execute(stmt)]
 
+    def open_documents_of(
+        self, party_ids: Sequence[int], kinds: Sequence[str]
+    ) -> list[BillingDocumentRow]:
+        found: list[BillingDocumentRow] = []
+        for start in range(0, len(party_ids), _CHUNK):
+            stmt = select(billing_documents).where(
+                _d.party_id.in_(list(party_ids[start : start + _CHUNK])),
+                _d.kind.in_(list(kinds)),
+                _d.status.in_(_OPEN),
+                _d.open_minor > 0,
+            )
+            if self._conn.dialect.name != "sqlite":  # SQLite's writer holds the whole file
+                stmt = stmt.with_for_update()
+            found += [BillingDocumentRow(**_read(r, _DOC_FIELDS)) for r in self._conn.execute(stmt)]
+        return found
+
+    def update_documents(self, rows: Sequence[tuple[BillingDocumentRow, int]]) -> bool:
+        if not rows:
+            return True
+        names = [n for n in _DOC_FIELDS if n not in ("id", "created_at")]
+        stmt = (
+            update(billing_documents)
+            .where(_d.id == bindparam("b_id"), _d.version == bindparam("b_version"))
+            .values({n: bindparam(f"v_{n}") for n in names})
+        )
+        params = [
+            {"b_id": row.id, "b_version": version} | {f"v_{n}": getattr(row, n) for n in names}
+            for row, version in rows
+        ]
+        done = self._conn.execute(stmt, params)
+        return not self._conn.dialect.supports_sane_multi_rowcount or done.rowcount == len(rows)
+
     def billed(self, contract_id: int, billing_date: date) -> int | None:
         stmt = select(_d.id).where(_d.contract_id == contract_id, _d.billing_date == billing_date)
         found = self._conn.execute(stmt).scalar_one_or_none()
         return None if found is None else int(found)
 
     # -- payments and allocations ----------------------------------------------------
+
+    def insert_payments(self, rows: Sequence[PaymentRow]) -> list[int]:
+        if not rows:
+            return []
+        stmt = insert(payments).returning(payments.c.id, sort_by_parameter_order=True)
+        done = self._conn.execute(stmt, [_values(r, _PAYMENT_FIELDS, "id") for r in rows])
+        return [int(i) for i in done.scalars()]
+
+    def insert_allocations(self, rows: Sequence[AllocationRow]) -> None:
+        if rows:
+            self._conn.execute(
+                insert(allocations), [_values(r, _ALLOCATION_FIELDS, "id") for r in rows]
+            )
 
     def insert_payment(self, row: PaymentRow) -> int:
         stmt = insert(payments).values(_values(row, _PAYMENT_FIELDS, "id"))
@@ -236,6 +313,11 @@ class SqlBillingStore:
         )
         row = self._conn.execute(stmt).first()
         return None if row is None else (row.day, row.rate)
+
+    def rate_table(self, currency: str, until: date) -> list[tuple[date, str]]:
+        r = exchange_rates.c
+        stmt = select(r.day, r.rate).where(r.currency == currency, r.day <= until).order_by(r.day)
+        return [(d, v) for d, v in self._conn.execute(stmt)]
 
     def set_rate(self, currency: str, day: date, rate: str) -> None:
         r = exchange_rates.c
@@ -359,6 +441,47 @@ class SqlBillingStore:
         )
         return [(i, s) for i, s in self._conn.execute(stmt)]
 
+    def exposures(self, party_ids: Sequence[int]) -> dict[int, Exposure]:
+        ids = sorted(set(party_ids))
+        found = {i: Exposure(0, 0, []) for i in ids}
+        o, p = sales_orders.c, payments.c
+        billed = select(_d.order_id).where(_d.order_id.is_not(None), _d.status != "draft")
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            owed = (
+                select(_d.party_id, func.sum(_d.open_base_minor))
+                .where(_d.party_id.in_(chunk), _d.kind == "invoice", _d.status.in_(_OPEN))
+                .group_by(_d.party_id)
+            )
+            for party_id, base in self._conn.execute(owed):
+                found[int(party_id)].owed_base += int(base)
+            paid = (
+                select(p.party_id, func.sum(p.open_base_minor))
+                .where(p.party_id.in_(chunk), p.kind == "receipt", p.open_minor > 0)
+                .group_by(p.party_id)
+            )
+            credited = (
+                select(_d.party_id, func.sum(_d.open_base_minor))
+                .where(
+                    _d.party_id.in_(chunk),
+                    _d.kind == "credit_note",
+                    _d.status.in_(_OPEN),
+                    _d.open_minor > 0,
+                )
+                .group_by(_d.party_id)
+            )
+            for stmt in (paid, credited):
+                for party_id, base in self._conn.execute(stmt):
+                    found[int(party_id)].credit_base += int(base)
+            ordered = (
+                select(o.party_id, o.currency, func.sum(o.gross_minor))
+                .where(o.party_id.in_(chunk), o.status == "confirmed", o.id.not_in(billed))
+                .group_by(o.party_id, o.currency)
+            )
+            for party_id, currency, gross in self._conn.execute(ordered):
+                found[int(party_id)].ordered.append((currency, int(gross)))
+        return found
+
     def confirmed_unbilled(
         self, party_id: int, exclude_order: int | None = None
     ) -> list[tuple[str, int]]:
@@ -381,14 +504,14 @@ class SqlBillingStore:
         docs = select(
             _d.kind,
             _d.id,
-            _d.created_at,
+            _d.issued_at,
             _d.party_id,
             _d.number,
             _d.status,
             _d.gross_minor,
             _d.currency,
             _d.due_on,
-        ).where(_d.party_id.in_(list(party_ids)), _d.status != "draft")
+        ).where(_d.party_id.in_(list(party_ids)), _d.issued_at.is_not(None))
         pays = select(
             p.kind,
             p.id,
@@ -401,7 +524,7 @@ class SqlBillingStore:
             literal(None, Date),
         ).where(p.party_id.in_(list(party_ids)))
         found: list[FinanceEventRow] = []
-        for query, at, key in ((docs, _d.created_at, _d.id), (pays, p.created_at, p.id)):
+        for query, at, key in ((docs, _d.issued_at, _d.id), (pays, p.created_at, p.id)):
             stmt = query
             if before is not None:
                 newer = tuple_(literal(before[0], at.type), literal(before[1]))
@@ -416,22 +539,43 @@ class SqlBillingStore:
 
     # -- outbox ----------------------------------------------------------------------
 
-    def append_event(
-        self, aggregate: str, aggregate_id: int, kind: str, payload: str, at: datetime
-    ) -> int:
+    def append_events(self, events: Sequence[EventRow]) -> None:
+        self._events.extend(events)
+
+    def flush(self) -> None:
+        """Write the waiting outbox events (before the transaction commits), each
+        aggregate's sequence numbers following its last stored one."""
+        events, self._events = self._events, []
+        if not events:
+            return
         e = outbox_events.c
-        last = self._conn.execute(
-            select(func.max(e.seq)).where(e.aggregate == aggregate, e.aggregate_id == aggregate_id)
-        ).scalar_one()
-        stmt = insert(outbox_events).values(
-            aggregate=aggregate,
-            aggregate_id=aggregate_id,
-            seq=int(last or 0) + 1,
-            type=kind,
-            payload=payload,
-            occurred_at=at,
-        )
-        return int(self._conn.execute(stmt.returning(e.id)).scalar_one())
+        last: dict[tuple[str, int], int] = {}
+        by_kind: dict[str, set[int]] = defaultdict(set)
+        for event in events:
+            by_kind[event.aggregate].add(event.aggregate_id)
+        for aggregate, ids in by_kind.items():
+            stmt = (
+                select(e.aggregate_id, func.max(e.seq))
+                .where(e.aggregate == aggregate, e.aggregate_id.in_(sorted(ids)))
+                .group_by(e.aggregate_id)
+            )
+            for aggregate_id, seq in self._conn.execute(stmt):
+                last[(aggregate, int(aggregate_id))] = int(seq)
+        values = []
+        for event in events:
+            key = (event.aggregate, event.aggregate_id)
+            last[key] = last.get(key, 0) + 1
+            values.append(
+                {
+                    "aggregate": event.aggregate,
+                    "aggregate_id": event.aggregate_id,
+                    "seq": last[key],
+                    "type": event.kind,
+                    "payload": event.payload,
+                    "occurred_at": event.at,
+                }
+            )
+        self._conn.execute(insert(outbox_events), values)
 
     def events(self, after: int, limit: int) -> list[tuple[int, str, int, int, str, str]]:
         e = outbox_events.c

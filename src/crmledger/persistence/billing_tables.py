@@ -4,7 +4,8 @@ One table holds every billing document (``kind`` = invoice, credit_note or bill)
 lines; the journal entry it posted is ``entry_id``. What is still open is kept on the row in
 the document's currency (``open_minor``) and in the base currency (``open_base_minor``), and
 every settlement is an ``allocations`` row, so a customer's balance is a sum over open rows,
-not over history::
+not over history (``ix_billing_documents_party``; ``issued_on`` and ``(party_id,
+issued_at)`` are indexed for the reads by date and the customer's timeline)::
 
     billing_documents  INV-2026-0001  issued  gross 11900  open 11900  open_base 11900
     payments           RC-2026-0001   amount 5000  open 0
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -66,6 +68,10 @@ billing_documents = Table(
     Column("version", Integer, nullable=False, server_default="1"),
     Column("created_at", _TS, nullable=False),
     Column("updated_at", _TS, nullable=False),
+    # The lines' unit prices include tax (the tax is taken out of each line's gross).
+    Column("prices_include_tax", Boolean, nullable=False, server_default="0"),
+    # When it was issued: what the customer's timeline dates it by.
+    Column("issued_at", _TS),
     CheckConstraint("kind IN ('invoice','credit_note','bill')", name="kind_known"),
     CheckConstraint(
         "status IN ('draft','issued','partially_paid','paid','void')", name="status_known"
@@ -77,6 +83,8 @@ billing_documents = Table(
     Index("ix_billing_documents_party", "party_id", "kind", "status"),
     Index("ix_billing_documents_due", "kind", "status", "due_on"),
     Index("ix_billing_documents_order", "order_id"),
+    Index("ix_billing_documents_issued", "issued_on"),
+    Index("ix_billing_documents_timeline", "party_id", "issued_at"),
 )
 
 billing_lines = Table(

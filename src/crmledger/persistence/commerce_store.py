@@ -41,10 +41,10 @@ from crmledger.services.crm_ports import (
     TaxCategoryRow,
 )
 
-_NEXT_NUMBER = text(
-    "INSERT INTO document_sequences (series, year, last_number) VALUES (:series, :year, 1) "
-    "ON CONFLICT (series, year) DO UPDATE "
-    "SET last_number = document_sequences.last_number + 1 RETURNING last_number"
+_NEXT_NUMBERS = text(
+    "INSERT INTO document_sequences (series, year, last_number) "
+    "VALUES (:series, :year, :count) ON CONFLICT (series, year) DO UPDATE "
+    "SET last_number = document_sequences.last_number + :count RETURNING last_number"
 )
 _LINE_FIELDS = [f.name for f in fields(LineRow)]
 
@@ -160,8 +160,11 @@ class SqlCommerceStore:
     # -- quotes and orders -------------------------------------------------------------
 
     def next_number(self, series: str, year: int) -> int:
-        found = self._conn.execute(_NEXT_NUMBER, {"series": series, "year": year}).scalar_one()
-        return int(found)
+        return self.next_numbers(series, year, 1)
+
+    def next_numbers(self, series: str, year: int, count: int) -> int:
+        params = {"series": series, "year": year, "count": count}
+        return int(self._conn.execute(_NEXT_NUMBERS, params).scalar_one()) - count + 1
 
     def _insert_document(self, table: Table, lines: Table, row: QuoteRow | OrderRow) -> int:
         values = _values(row, _columns(table, "id"))

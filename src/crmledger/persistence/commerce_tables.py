@@ -4,7 +4,8 @@ Money is integer minor units of the row's currency (``unit_price_minor``, ``gros
 never a float; quantities, discounts and tax rates are exact decimal text (``"2.5"``,
 ``"0.19"``), so SQLite and PostgreSQL give back exactly what was stored. A quote's or an
 order's totals are stored with it as ``core.crm.documents.totals`` computed them, line by
-line, so a later change of a tax rate never changes a document already written::
+line, so a later change of a tax rate never changes a document already written
+(``prices_include_tax`` says whether its unit prices were gross)::
 
     quotes.number = "Q-2026-0001"      -- gapless per year: document_sequences
     quote_lines   = (quote_id, position, ..., net_minor, tax_minor)
@@ -34,7 +35,7 @@ from crmledger.persistence.tables import metadata
 
 _TS = DateTime(timezone=True)
 QUOTE_STATUSES = "'draft','sent','accepted','rejected','expired','cancelled'"
-ORDER_STATUSES = "'draft','confirmed','fulfilled','cancelled'"
+ORDER_STATUSES = "'draft','confirmed','fulfilled','cancelled','paid'"
 
 tax_categories = Table(
     "tax_categories",
@@ -110,6 +111,7 @@ quotes = Table(
     Column("version", Integer, nullable=False, server_default="1"),
     Column("created_at", _TS, nullable=False),
     Column("updated_at", _TS, nullable=False),
+    Column("prices_include_tax", Boolean, nullable=False, server_default="0"),
     CheckConstraint(f"status IN ({QUOTE_STATUSES})", name="status_known"),
     CheckConstraint("gross_minor = net_minor + tax_minor", name="gross_adds_up"),
     Index("ix_quotes_party", "party_id", "id"),
@@ -136,6 +138,7 @@ sales_orders = Table(
     Column("version", Integer, nullable=False, server_default="1"),
     Column("created_at", _TS, nullable=False),
     Column("updated_at", _TS, nullable=False),
+    Column("prices_include_tax", Boolean, nullable=False, server_default="0"),
     CheckConstraint(f"status IN ({ORDER_STATUSES})", name="status_known"),
     CheckConstraint("gross_minor = net_minor + tax_minor", name="gross_adds_up"),
     Index("ix_sales_orders_party", "party_id", "id"),

@@ -101,6 +101,15 @@ class SqlDunningStore:
             stmt = stmt.where(_n.party_id == party_id)
         return [_notice(r) for r in self._conn.execute(stmt.order_by(_n.sent_on, _n.id))]
 
+    def dunned_invoices(self, invoice_ids: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        ids = sorted(set(invoice_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            stmt = select(_n.invoice_id).where(_n.invoice_id.in_(chunk)).distinct()
+            found.update(int(i) for i in self._conn.execute(stmt).scalars())
+        return found
+
     def interaction_ids(self, invoice_ids: Sequence[int]) -> list[int]:
         if not invoice_ids:
             return []

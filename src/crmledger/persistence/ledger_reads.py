@@ -6,7 +6,7 @@ nothing writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -30,6 +30,7 @@ from crmledger.persistence.rows import (
     entry_,
     posting_,
 )
+from crmledger.persistence.statement_tables import statement_base_conversions
 from crmledger.persistence.tables import (
     account_balances,
     accounts,
@@ -40,6 +41,7 @@ from crmledger.persistence.tables import (
     postings,
 )
 from crmledger.services.ports import BalanceRow, EntryQuery, LedgerPostingRow
+from crmledger.services.statement_ports import DrillQuery, DrillRow, ValueRow
 
 
 class LedgerReads:
@@ -307,3 +309,216 @@ def case_positive(column: Any) -> Any:
 
 def case_negative(column: Any) -> Any:
     return case((column < 0, -column), else_=0)
+
+
+# -- sums in the base currency, for the financial statements --------------------------
+#
+# A posting's base value is its amount when it is in the base currency, its weight when a
+# cost or price converts it into the base currency, and none otherwise (it stays "open").
+# Monthly sums come from the running balances (one row per account, commodity and month)
+# corrected by the running sums of conversions into the base currency, so a year of a
+# million entries is read without touching a posting; only the days of a month cut by a
+# period's edge are summed from the postings (through the index on the entry date).
+
+
+def _base_value(p: Any, c: Any, base: str) -> tuple[Any, Any]:
+    """The base value and the open amount of a posting (``p``) with its conversion (``c``,
+    outer-joined)."""
+    valued = or_(p.commodity == base, c.weight_commodity == base)
+    value = case(
+        (p.commodity == base, p.amount_minor),
+        (c.weight_commodity == base, c.weight_minor),
+        else_=0,
+    )
+    return value, case((valued, 0), else_=p.amount_minor)
+
+
+def month_values(conn: Connection, base: str, until_period: int) -> list[ValueRow]:
+    """Per account, commodity and month up to ``until_period`` (yyyymm): two grouped
+    reads of running sums, the balances and the conversions into the base currency
+    (``statement_base_conversions``, kept by the database in the posting transaction)."""
+    sums: dict[tuple[int, str, int], list[int]] = {}
+    b = account_balances.c
+    for account_id, commodity, period, debit, credit in conn.execute(
+        select(b.account_id, b.commodity, b.period, b.debit_minor, b.credit_minor).where(
+            b.period <= until_period
+        )
+    ):
+        amount = int(debit) - int(credit)
+        own = commodity == base
+        sums[(account_id, commodity, int(period))] = [
+            amount,
+            0 if own else amount,
+            amount if own else 0,
+        ]
+    v = statement_base_conversions.c
+    for account_id, commodity, period, amount, weight in conn.execute(
+        select(v.account_id, v.commodity, v.period, v.amount_minor, v.weight_minor).where(
+            v.period <= until_period
+        )
+    ):
+        row = sums.setdefault((account_id, commodity, int(period)), [0, 0, 0])
+        row[1] -= int(amount)
+        row[2] += int(weight)
+    return [
+        ValueRow(a, c, amount, open_, value, period=m)
+        for (a, c, m), (amount, open_, value) in sums.items()
+    ]
+
+
+def stored_base_conversions(conn: Connection) -> dict[tuple[int, str, int], tuple[int, int]]:
+    """``statement_base_conversions`` as stored (zero rows left out)."""
+    v = statement_base_conversions.c
+    rows = conn.execute(select(v.account_id, v.commodity, v.period, v.amount_minor, v.weight_minor))
+    return {(a, c, int(p)): (int(x), int(w)) for a, c, p, x, w in rows if x or w}
+
+
+def recompute_base_conversions(
+    conn: Connection, base: str
+) -> dict[tuple[int, str, int], tuple[int, int]]:
+    """What ``statement_base_conversions`` must hold, from every posted posting."""
+    p, c, e = postings.c, posting_conversions.c, journal_entries.c
+    period = cast(extract("year", e.date) * 100 + extract("month", e.date), Integer)
+    stmt = (
+        select(
+            p.account_id,
+            p.commodity,
+            period.label("period"),
+            func.sum(p.amount_minor),
+            func.sum(c.weight_minor),
+        )
+        .select_from(
+            posting_conversions.join(postings, p.id == c.posting_id).join(
+                journal_entries, e.id == p.entry_id
+            )
+        )
+        .where(
+            c.weight_commodity == base,
+            p.commodity != base,
+            e.state != EntryState.DRAFT.value,
+        )
+        .group_by(p.account_id, p.commodity, "period")
+    )
+    return {(a, cc, int(m)): (int(x), int(w)) for a, cc, m, x, w in conn.execute(stmt) if x or w}
+
+
+def _values(base: str, *keys: Any) -> Any:
+    p, c, e = postings.c, posting_conversions.c, journal_entries.c
+    value, open_ = _base_value(p, c, base)
+    return (
+        select(
+            *keys,
+            p.account_id,
+            p.commodity,
+            func.sum(p.amount_minor),
+            func.sum(open_),
+            func.sum(value),
+        )
+        .select_from(
+            journal_entries.join(postings, p.entry_id == e.id).outerjoin(
+                posting_conversions, c.posting_id == p.id
+            )
+        )
+        .where(e.state != EntryState.DRAFT.value)
+        .group_by(*keys, p.account_id, p.commodity)
+    )
+
+
+def day_values(conn: Connection, base: str, start: date, end: date) -> list[ValueRow]:
+    """Per account and commodity, the postings dated ``start`` to ``end``."""
+    e = journal_entries.c
+    stmt = _values(base).where(e.date >= start, e.date <= end)
+    return [
+        ValueRow(a, c, int(amount), int(open_), int(value))
+        for a, c, amount, open_, value in conn.execute(stmt)
+    ]
+
+
+def journal_values(
+    conn: Connection, base: str, journals: Sequence[str], until: date
+) -> list[ValueRow]:
+    """Per journal, account, commodity and day, the postings of ``journals`` up to
+    ``until`` (through the index on journal, year and number)."""
+    if not journals:
+        return []
+    e = journal_entries.c
+    stmt = _values(base, e.journal, e.date).where(e.journal.in_(list(journals)), e.date <= until)
+    return [
+        ValueRow(a, c, int(amount), int(open_), int(value), day=day, journal=journal)
+        for journal, day, a, c, amount, open_, value in conn.execute(stmt)
+    ]
+
+
+def _drill_filters(query: DrillQuery) -> list[Any]:
+    e, p = journal_entries.c, postings.c
+    where: list[Any] = [e.state != EntryState.DRAFT.value]
+    if query.start is not None:
+        where.append(e.date >= query.start)
+    if query.end is not None:
+        where.append(e.date <= query.end)
+    if query.journals:
+        where.append(e.journal.in_(list(query.journals)))
+    if query.exclude:
+        where.append(e.journal.not_in(list(query.exclude)))
+    if query.after is not None:
+        where.append(tuple_(e.date, e.id) > tuple(query.after))
+    if query.account_ids is not None:
+        touches = select(p.entry_id).where(
+            p.entry_id == e.id, p.account_id.in_(list(query.account_ids) or [-1])
+        )
+        where.append(touches.exists())
+    return where
+
+
+def drill_rows(conn: Connection, base: str, query: DrillQuery) -> list[DrillRow]:
+    """One page of the entries of ``query`` (by date, then id) and their postings to its
+    accounts, with each posting's base value."""
+    e, p, c = journal_entries.c, postings.c, posting_conversions.c
+    page = (
+        select(e.id).where(and_(*_drill_filters(query))).order_by(e.date, e.id).limit(query.limit)
+    )
+    ids = [row[0] for row in conn.execute(page)]
+    if not ids:
+        return []
+    value = case(
+        (p.commodity == base, p.amount_minor),
+        (c.weight_commodity == base, c.weight_minor),
+        else_=None,
+    )
+    stmt = (
+        select(
+            e.id,
+            e.date,
+            e.journal,
+            e.fiscal_year,
+            e.number,
+            e.narration,
+            p.account_id,
+            p.commodity,
+            p.amount_minor,
+            value,
+        )
+        .select_from(
+            journal_entries.join(postings, p.entry_id == e.id).outerjoin(
+                posting_conversions, c.posting_id == p.id
+            )
+        )
+        .where(e.id.in_(ids))
+        .order_by(e.date, e.id, p.line_no)
+    )
+    if query.account_ids is not None:
+        stmt = stmt.where(p.account_id.in_(list(query.account_ids) or [-1]))
+    return [
+        DrillRow(
+            int(r[0]),
+            r[1],
+            f"{r[2]}/{r[3]}/{r[4]}",
+            r[5],
+            r[2],
+            int(r[6]),
+            r[7],
+            int(r[8]),
+            None if r[9] is None else int(r[9]),
+        )
+        for r in conn.execute(stmt)
+    ]

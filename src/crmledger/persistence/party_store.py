@@ -29,6 +29,7 @@ from crmledger.persistence.crm_tables import (
     party_search,
     party_tags,
 )
+from crmledger.persistence.party_merge_store import not_absorbed
 from crmledger.services.crm_ports import ContactRow, PartyQuery, PartyRow
 
 _COLUMNS = [c.name for c in parties.columns]
@@ -126,6 +127,14 @@ class SqlPartyStore:
         found = self.many([party_id])
         return found[0] if found else None
 
+    def existing(self, ids: Sequence[int]) -> set[int]:
+        wanted = sorted(set(ids))
+        found: set[int] = set()
+        for start in range(0, len(wanted), 500):
+            stmt = select(parties.c.id).where(parties.c.id.in_(wanted[start : start + 500]))
+            found.update(int(i) for i in self._conn.execute(stmt).scalars())
+        return found
+
     def many(self, ids: Sequence[int]) -> list[PartyRow]:
         if not ids:
             return []
@@ -165,7 +174,8 @@ class SqlPartyStore:
         return self._complete(rows)
 
     def count(self) -> int:
-        return int(self._conn.execute(select(func.count()).select_from(parties)).scalar_one())
+        stmt = select(func.count()).select_from(parties).where(not_absorbed(parties.c.id))
+        return int(self._conn.execute(stmt).scalar_one())
 
     def matching_all(self, terms: Sequence[str], limit: int) -> list[int]:
         # Walk one term's postings newest first and probe the primary key for the others,
@@ -185,7 +195,7 @@ class SqlPartyStore:
             )
         stmt = (
             select(driver.c.party_id)
-            .where(driver.c.term == wanted[0], *probes)
+            .where(driver.c.term == wanted[0], *probes, not_absorbed(driver.c.party_id))
             .order_by(driver.c.party_id.desc())
             .limit(limit)
         )
@@ -196,7 +206,7 @@ class SqlPartyStore:
             return []
         stmt = (
             select(party_search.c.party_id)
-            .where(party_search.c.term.in_(list(terms)))
+            .where(party_search.c.term.in_(list(terms)), not_absorbed(party_search.c.party_id))
             .distinct()
             .limit(limit)
         )
@@ -215,6 +225,11 @@ class SqlPartyStore:
                 )
                 found |= {(r.system, r.external_id): r.party_id for r in self._conn.execute(stmt)}
         return found
+
+    def external_holders(self, external_id: str) -> list[int]:
+        t = party_external_ids.c
+        stmt = select(t.party_id).where(t.external_id == external_id).distinct()
+        return sorted(int(i) for i in self._conn.execute(stmt).scalars())
 
     # -- contacts --------------------------------------------------------------------
 
@@ -287,6 +302,8 @@ def _filters(query: PartyQuery) -> list[Any]:
         where.append(parties.c.id.in_(tagged))
     if query.ids is not None:
         where.append(parties.c.id.in_(list(query.ids)))
+    else:
+        where.append(not_absorbed(parties.c.id))
     return where
 
 

@@ -12,15 +12,24 @@ from crmledger.persistence.access_store import (
     SqlIdempotencyStore,
     SqlSecretStore,
 )
+from crmledger.persistence.aging_reads import SqlAgingReads
 from crmledger.persistence.audit_store import SqlAuditStore
 from crmledger.persistence.billing_store import SqlBillingStore
 from crmledger.persistence.commerce_store import SqlCommerceStore
+from crmledger.persistence.dashboard_reads import SqlDashboardReads
 from crmledger.persistence.deal_store import SqlDealStore
 from crmledger.persistence.dunning_store import SqlDunningStore
+from crmledger.persistence.expense_store import SqlExpenseStore, SqlRecurringBillStore
+from crmledger.persistence.fusion_store import SqlFusionStore
+from crmledger.persistence.integration_store import SqlIntegrationStore
+from crmledger.persistence.intelligence_reads import SqlIntelligenceReads
 from crmledger.persistence.interaction_store import SqlInteractionStore
 from crmledger.persistence.ledger_store import ChartCache, SqlLedgerStore
+from crmledger.persistence.party_merge_store import SqlPartyMergeStore
 from crmledger.persistence.party_store import SqlPartyStore
 from crmledger.persistence.satisfaction_store import SqlSatisfactionStore
+from crmledger.persistence.statement_store import SqlStatementStore
+from crmledger.persistence.sync_store import SqlSyncStore
 
 
 class SqlUnitOfWork:
@@ -38,6 +47,16 @@ class SqlUnitOfWork:
     commerce: SqlCommerceStore
     billing: SqlBillingStore
     dunning: SqlDunningStore
+    fusion: SqlFusionStore
+    statements: SqlStatementStore
+    intelligence: SqlIntelligenceReads
+    dashboard: SqlDashboardReads
+    expenses: SqlExpenseStore
+    recurring_bills: SqlRecurringBillStore
+    integration: SqlIntegrationStore
+    sync: SqlSyncStore
+    aging: SqlAgingReads
+    party_merges: SqlPartyMergeStore
 
     def __init__(
         self, engine: Engine, readonly: bool = False, cache: ChartCache | None = None
@@ -70,6 +89,16 @@ class SqlUnitOfWork:
         self.commerce = SqlCommerceStore(conn)
         self.billing = SqlBillingStore(conn)
         self.dunning = SqlDunningStore(conn)
+        self.fusion = SqlFusionStore(conn)
+        self.statements = SqlStatementStore(conn)
+        self.intelligence = SqlIntelligenceReads(conn)
+        self.dashboard = SqlDashboardReads(conn)
+        self.expenses = SqlExpenseStore(conn)
+        self.recurring_bills = SqlRecurringBillStore(conn)
+        self.integration = SqlIntegrationStore(conn)
+        self.sync = SqlSyncStore(conn)
+        self.aging = SqlAgingReads(conn)
+        self.party_merges = SqlPartyMergeStore(conn)
         return self
 
     def __exit__(
@@ -87,8 +116,11 @@ class SqlUnitOfWork:
             self._conn = None
 
     def commit(self) -> None:
-        """Make the transaction's writes durable."""
+        """Write what the stores hold back (audit records, outbox events) and make the
+        transaction's writes durable."""
         assert self._conn is not None
+        self.audit.flush()
+        self.billing.flush()
         self._conn.commit()
 
 

@@ -18,6 +18,13 @@ columns: a keyed HMAC of the value, bound to its table and column. They are exac
 so callers normalise first (e.g. ``email.strip().lower()``) and pass the normalised value both
 when writing and when searching.
 
+Files (an expense receipt) are sealed as bytes rather than text, under the same keys but
+another purpose (``crmledger/blob/1`` in the associated data, so a field value and a file
+never stand in for each other), as ``v<version>:`` then the nonce, ciphertext and tag::
+
+    sealed = cipher.encrypt_bytes(pdf, FieldContext("expense_receipts", "content", "7/9f2c…"))
+    assert cipher.decrypt_bytes(sealed, FieldContext(...same...)) == pdf
+
 The ciphertext length reveals the plaintext length; pad before encrypting where that matters.
 """
 
@@ -45,6 +52,8 @@ INDEX_HEX_CHARS = 32
 _SHA256_BLOCK = 64
 _STORED = re.compile(r"v([1-9][0-9]{0,8}):([A-Za-z0-9_-]+={0,2})")
 _FIELD_DOMAIN = b"crmledger/field/1"
+_BLOB_DOMAIN = b"crmledger/blob/1"
+_BLOB = re.compile(rb"v([1-9][0-9]{0,8}):")
 _INDEX_DOMAIN = b"crmledger/blind-index/1"
 
 
@@ -57,8 +66,8 @@ def _framed(domain: bytes, *parts: str) -> bytes:
     return bytes(out)
 
 
-def _associated_data(context: FieldContext, version: int) -> bytes:
-    return _framed(_FIELD_DOMAIN, context.table, context.column, context.row, str(version))
+def _associated_data(context: FieldContext, version: int, domain: bytes = _FIELD_DOMAIN) -> bytes:
+    return _framed(domain, context.table, context.column, context.row, str(version))
 
 
 def _where(context: FieldContext) -> str:
@@ -119,6 +128,36 @@ class AesGcmFieldCipher:
                 "(tampered with, or copied from another field or row)"
             ) from None
         return plain.decode("utf-8")
+
+    def encrypt_bytes(self, data: bytes, context: FieldContext) -> bytes:
+        """Seal the file ``data`` for the column and row named by ``context``."""
+        version, key = self._ring.current_key()
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(key).encrypt(nonce, data, _associated_data(context, version, _BLOB_DOMAIN))
+        return b"v%d:" % version + nonce + sealed
+
+    def decrypt_bytes(self, stored: bytes, context: FieldContext) -> bytes:
+        """The file sealed in ``stored``; :class:`DecryptionError` as for :meth:`decrypt`."""
+        match = _BLOB.match(stored)
+        if match is None or len(stored) - match.end() < NONCE_BYTES + TAG_BYTES:
+            raise DecryptionError(f"{_where(context)}: not an encrypted file")
+        version = int(match.group(1))
+        key = self._ring.key(version)
+        if key is None:
+            raise DecryptionError(
+                f"{_where(context)}: key version {version} is not in the key ring"
+            )
+        nonce = stored[match.end() : match.end() + NONCE_BYTES]
+        sealed = stored[match.end() + NONCE_BYTES :]
+        try:
+            return AESGCM(key).decrypt(
+                nonce, sealed, _associated_data(context, version, _BLOB_DOMAIN)
+            )
+        except InvalidTag:
+            raise DecryptionError(
+                f"{_where(context)}: file does not authenticate "
+                "(tampered with, or copied from another row)"
+            ) from None
 
     def key_version(self, stored: str) -> int:
         """The key version ``stored`` was encrypted with (for re-encryption sweeps)."""

@@ -4,8 +4,10 @@ For each journal it walks the posted entries in number order and checks, per ent
 the number is the next one of its fiscal year, that the entry links to the hash of the one
 before it, and that the hash recomputed from the stored content equals the stored hash.
 The journal's head must be the last entry's hash (so a removed tail shows too). The first
-entry that fails is named; running balances are compared with a full recomputation. The
-audit log's own chain is checked the same way, as the journal ``audit-log``.
+entry that fails is named; running balances, and the monthly sums of conversions into the
+base currency the financial statements read (``statement_base_conversions``), are compared
+with a full recomputation. The audit log's own chain is checked the same way, as the
+journal ``audit-log``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from crmledger.core.audit_log import AuditRecord, audit_hash
 from crmledger.core.entries import JournalEntry
 from crmledger.core.hashing import GENESIS, canonical_record, chain_hash
-from crmledger.services.ports import AuditStore, LedgerStore, UnitOfWorkFactory
+from crmledger.services.ports import AuditStore, LedgerStore, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.trail import OPERATOR, Actor
 
 AUDIT_LOG = "audit-log"
@@ -82,6 +84,7 @@ class AuditService:
                 if finding is not None:
                     report.findings.append(finding)
             report.findings.extend(_verify_balances(store))
+            report.findings.extend(_verify_base_conversions(uow))
             report.journals.append(AUDIT_LOG)
             finding = _verify_audit_log(uow.audit, report)
             if finding is not None:
@@ -192,5 +195,31 @@ def _verify_conversions(store: LedgerStore) -> list[AuditFinding]:
             "*",
             f"conversions {key[0]} {key[1]}",
             f"running total {stored.get(key)} differs from recomputation {actual.get(key)}",
+        )
+    ]
+
+
+def _verify_base_conversions(uow: UnitOfWork) -> list[AuditFinding]:
+    """The statements' monthly sums of conversions into the base currency against a
+    recomputation from the postings; the first row that differs is named."""
+    base = uow.ledger.get_setting("base_currency")
+    if base is None:
+        return []
+    statements = uow.statements
+    stored = statements.stored_base_conversions()
+    actual = statements.recompute_base_conversions(base)
+    if stored == actual:
+        return []
+    key = sorted(set(stored) | set(actual), key=lambda k: (stored.get(k) == actual.get(k), k))[0]
+    names = {i: name for name, (i, _) in uow.ledger.accounts().items()}
+    account, commodity, period = key
+    name = names.get(account, f"account {account}")
+    where = f"{name} {commodity} {period // 100}-{period % 100:02d}"
+    return [
+        AuditFinding(
+            "*",
+            f"statement conversions {where}",
+            f"running sums (amount, weight) {stored.get(key)} differ from recomputation "
+            f"{actual.get(key)}",
         )
     ]

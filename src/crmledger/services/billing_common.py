@@ -6,6 +6,7 @@ Everything here runs inside the caller's unit of work; nothing commits.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -14,7 +15,7 @@ from crmledger.core.billing.entries import BillingAccounts, FxRate
 from crmledger.core.billing.settlement import InvoiceStatus
 from crmledger.core.entries import JournalEntry
 from crmledger.core.errors import InvalidFieldError
-from crmledger.services.billing_ports import BillingDocumentRow, PaymentRow
+from crmledger.services.billing_ports import BillingDocumentRow, EventRow, PaymentRow
 from crmledger.services.errors import NotFoundError
 from crmledger.services.ledger import add_iso_commodities
 from crmledger.services.ports import UnitOfWork
@@ -79,6 +80,35 @@ def fx_on(uow: UnitOfWork, currency: str, day: date, given: Decimal | None = Non
     return FxRate(currency, base, Decimal(found[1]), base_scale)
 
 
+class RateBook:
+    """The rates a bulk path needs, each currency's table read once and looked up in memory
+    with exactly :func:`fx_on`'s rule (the latest rate on or before the day)."""
+
+    def __init__(self, uow: UnitOfWork, until: date) -> None:
+        self._uow = uow
+        self._until = until
+        self.base = base_currency(uow)
+        self.base_scale = scale_of(self.base, book_scales(uow))
+        self._tables: dict[str, tuple[list[date], list[str]]] = {}
+
+    def fx(self, currency: str, day: date, given: Decimal | None = None) -> FxRate:
+        """The rate of ``currency`` on ``day`` (``given`` wins; 1 for the base currency)."""
+        if currency == self.base:
+            return FxRate(currency, self.base, Decimal(1), self.base_scale)
+        if given is not None:
+            return FxRate(currency, self.base, given, self.base_scale)
+        if day > self._until:
+            return fx_on(self._uow, currency, day)
+        if currency not in self._tables:
+            rows = self._uow.billing.rate_table(currency, self._until)
+            self._tables[currency] = ([d for d, _ in rows], [r for _, r in rows])
+        days, rates = self._tables[currency]
+        found = bisect_right(days, day)
+        if found == 0:
+            raise MissingRateError(currency, day)
+        return FxRate(currency, self.base, Decimal(rates[found - 1]), self.base_scale)
+
+
 def stored_fx(uow: UnitOfWork, currency: str, rate: str | None) -> FxRate:
     """The rate a document or payment was booked at."""
     base = base_currency(uow)
@@ -93,13 +123,19 @@ def post(uow: UnitOfWork, entry: JournalEntry, at: datetime) -> int:
     return ref.id
 
 
-def emit(
-    uow: UnitOfWork, aggregate: str, aggregate_id: int, kind: str, at: datetime, **ids: Any
-) -> None:
-    """Write a domain event to the outbox in this transaction; payloads carry ids and
-    amounts, never personal data."""
+def event_row(
+    aggregate: str, aggregate_id: int, kind: str, at: datetime, /, **ids: Any
+) -> EventRow:
+    """A domain event for the outbox; payloads carry ids and amounts, never personal data."""
     payload = json.dumps({"type": kind, "id": aggregate_id, **ids}, sort_keys=True, default=str)
-    uow.billing.append_event(aggregate, aggregate_id, kind, payload, at)
+    return EventRow(aggregate, aggregate_id, kind, payload, at)
+
+
+def emit(
+    uow: UnitOfWork, aggregate: str, aggregate_id: int, kind: str, at: datetime, /, **ids: Any
+) -> None:
+    """Write a domain event to the outbox in this transaction (see :func:`event_row`)."""
+    uow.billing.append_events([event_row(aggregate, aggregate_id, kind, at, **ids)])
 
 
 def document_row(uow: UnitOfWork, document_id: int, kind: str | None = None) -> BillingDocumentRow:

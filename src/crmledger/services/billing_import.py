@@ -1,335 +1,89 @@
-"""Importing invoices and payments from spreadsheet rows: the whole file or nothing.
+"""Importing invoices, vendor bills and payments from spreadsheet rows: all or nothing.
 
-An invoice file has one row per invoice line; rows sharing the ``invoice`` column form one
-invoice, whose party, currency and dates are those of its first row. A payment file has one
-row per payment; its ``invoice`` column names the invoice it pays (by number, or by the key
-an invoice import kept as the invoice's reference), else it is allocated oldest first::
-
-    invoice,party_id,date,sku,description,quantity,unit_price
-    A-17,1,2026-05-04,CONSULT-H,,10,
-    A-17,1,2026-05-04,,Travel,1,240.00
+The rows are read and grouped by :mod:`~.billing_import_rows` (an invoice file has one row
+per invoice line, a payment file one row per payment, whose ``invoice`` column names the
+invoice it pays, else it is allocated oldest first)::
 
     items = build_rows(table.rows, mapping, invoice_row(parties, "EUR"), report)
     BillingImportService(uow, clock).invoices(items, report)     # report.written == 1
 
-Rows are checked as they are read; then every party, SKU, currency and exchange rate the
-file names is looked up in the book, and every problem is reported with its line. Only a
-file without problems is written: each invoice created and issued, each payment recorded
-by the billing services themselves, inside one transaction, so a rule only the write can
-check (a locked period, a credit limit) names its line and leaves nothing behind.
+Every party, SKU, currency, exchange rate and account the file names is then looked up in
+the book, and each document's lines are priced as issuing prices them; every problem is
+reported with its line. Only a file without problems is written, in ONE transaction, by the
+billing services' set-based bulk paths (:func:`~.invoicing_batch.issue_documents` and
+:func:`~.settling_batch.record_payments`: what ``InvoiceService.issue_batch`` and
+``PaymentService.record_batch`` run in a transaction of their own) a chunk at a time. A rule
+only the write can check (a locked period, a credit limit) is named by the bulk path as
+``documents[i]`` or ``payments[i]``; it is reported on the file's line, and the transaction
+is rolled back. A payment that names its invoice is recorded on its own (the bulk path
+allocates oldest first only), in file order and in the same transaction.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from types import TracebackType
-from typing import Self
+from decimal import Decimal
 
 from crmledger.core.billing.settlement import Allocation
+from crmledger.core.crm.documents import TaxRule
 from crmledger.core.errors import InvalidFieldError, LedgerError
 from crmledger.core.imports import Problem
 from crmledger.core.money import from_minor
-from crmledger.services.billing_common import fx_on, parse_rate
-from crmledger.services.billing_ports import BillingStore
-from crmledger.services.crm_ports import (
-    CommerceStore,
-    DealStore,
-    InteractionStore,
-    PartyStore,
-    SatisfactionStore,
+from crmledger.services.billing_common import fx_on
+from crmledger.services.billing_drafts import Catalogue, lines_with
+from crmledger.services.billing_import_rows import (
+    BILL_FIELDS,
+    COLUMNS,
+    INVOICE_FIELDS,
+    PAYMENT_FIELDS,
+    DocumentRows,
+    InvoiceRow,
+    PaymentRow,
+    bill_row,
+    group_invoices,
+    invoice_row,
+    payment_row,
 )
-from crmledger.services.dunning_ports import DunningStore
-from crmledger.services.invoicing import DocumentLine, InvoiceService, NewDocument
-from crmledger.services.ports import (
-    AccessStore,
-    AuditStore,
-    Clock,
-    IdempotencyStore,
-    LedgerStore,
-    SecretStore,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from crmledger.services.crm_ports import ProductRow
+from crmledger.services.errors import EntriesRejectedError
+from crmledger.services.invoicing import NewDocument
+from crmledger.services.invoicing_batch import issue_documents
+from crmledger.services.joined import JoinedUnitOfWork
+from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.products import book_scales, minor_units, scale_of
 from crmledger.services.record_import import ImportReport
-from crmledger.services.settling import DEFAULT_BANK, METHODS, NewPayment, PaymentService
+from crmledger.services.sales import rules_of
+from crmledger.services.settling import NewPayment, PaymentService
+from crmledger.services.settling_batch import record_payments
 from crmledger.services.trail import OPERATOR, Actor
 
-INVOICE_FIELDS: dict[str, tuple[str, ...]] = {
-    "invoice": ("invoice number", "invoice no", "invoice id", "document"),
-    "party_id": ("party", "customer id"),
-    "party_ref": ("customer number", "external id", "customer ref"),
-    "currency": (),
-    "date": ("invoice date", "issued on", "issue date"),
-    "due": ("due date", "due on"),
-    "reference": ("customer reference", "po number"),
-    "sku": ("product", "article number", "item number", "product code"),
-    "description": ("item", "text"),
-    "quantity": ("qty",),
-    "unit_price": ("price",),
-    "discount": (),
-    "tax_category": ("tax", "vat category"),
-    "account": ("income account", "revenue account"),
-}
+#: The row readers live beside; the command line takes them from here.
+__all__ = [
+    "BILL_FIELDS",
+    "INVOICE_FIELDS",
+    "PAYMENT_FIELDS",
+    "BillingImportService",
+    "InvoiceRow",
+    "PaymentRow",
+    "bill_row",
+    "group_invoices",
+    "invoice_row",
+    "payment_row",
+]
 
-PAYMENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "party_id": ("party", "customer id"),
-    "party_ref": ("customer number", "external id", "customer ref"),
-    "amount": ("amount paid", "paid"),
-    "currency": (),
-    "date": ("paid on", "payment date", "value date"),
-    "method": ("payment method",),
-    "bank_account": ("bank",),
-    "reference": ("payment reference", "memo"),
-    "rate": ("exchange rate", "fx rate"),
-    "invoice": ("invoice number", "invoice no", "applies to"),
-}
-
-#: A service's field for the column it came from.
-_COLUMNS = {"issued_on": "date", "due_on": "due", "paid_on": "date", "product_id": "sku"}
+#: Documents (or payments) per call of a bulk path, all in the import's one transaction.
+CHUNK = 1000
+#: How a service's field names a document line, and how a bulk path names the item it
+#: refused: in the field, or leading its message.
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.?(.*)$")
-_HEAD = ("party_id", "currency", "issued_on", "due_on", "reference")
+_ITEM_FIELD = re.compile(r"^(?:documents|payments)\[(\d+)\]\.(.+)$")
+_ITEM_REASON = re.compile(r"^(?:documents|payments)\[(\d+)\]: ")
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceRow:
-    """One line of an invoice file, with the invoice's head fields as that row gives them."""
-
-    key: str
-    party_id: int
-    currency: str
-    issued_on: date | None
-    due_on: date | None
-    reference: str
-    sku: str | None
-    line: DocumentLine
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentRow:
-    """One row of a payment file; ``invoice`` is the number or reference it pays."""
-
-    payment: NewPayment
-    invoice: str | None
-
-
-@dataclass
-class _Invoice:
-    """The rows of one invoice; ``first`` is the line its head fields come from."""
-
-    first: int
-    head: InvoiceRow
-    rows: list[tuple[int, InvoiceRow]] = field(default_factory=list)
-
-
-# -- reading rows ----------------------------------------------------------------------------
-
-
-def _decimal(name: str, value: str) -> Decimal:
-    try:
-        number = Decimal(value.replace(" ", ""))
-    except InvalidOperation:
-        raise InvalidFieldError(name, f"{value!r} is not a number") from None
-    if not number.is_finite():
-        raise InvalidFieldError(name, f"{value!r} is not a number")
-    return number
-
-
-def _day(name: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidFieldError(name, f"{value!r} is not a date as YYYY-MM-DD") from None
-
-
-def _party(values: dict[str, str], parties: Callable[[str], int | None]) -> int:
-    given = values.get("party_id")
-    if given is not None:
-        if not given.strip().isdigit():
-            raise InvalidFieldError("party_id", f"{given!r} is not a party id")
-        return int(given)
-    ref = values.get("party_ref")
-    if ref is None:
-        raise InvalidFieldError("party_id", "a row needs party_id or party_ref")
-    found = parties(ref)
-    if found is None:
-        raise InvalidFieldError("party_ref", f"no party has the external id {ref!r}")
-    return found
-
-
-def _line(values: dict[str, str]) -> DocumentLine:
-    price = values.get("unit_price")
-    if values.get("sku") is None:
-        if values.get("description") is None:
-            raise InvalidFieldError("description", "a line needs a sku or a description")
-        if price is None:
-            raise InvalidFieldError("unit_price", "a line without a product needs a unit price")
-    return DocumentLine(
-        description=values.get("description"),
-        quantity=_decimal("quantity", values.get("quantity", "1")),
-        unit_price=None if price is None else _decimal("unit_price", price),
-        discount=_decimal("discount", values.get("discount", "0")),
-        tax_category=values.get("tax_category"),
-        account=values.get("account"),
-    )
-
-
-def invoice_row(
-    parties: Callable[[str], int | None], base: str
-) -> Callable[[dict[str, str]], InvoiceRow]:
-    """A row builder; ``parties`` finds a party by its external id, ``base`` is the
-    currency of rows without one."""
-
-    def build(values: dict[str, str]) -> InvoiceRow:
-        key = values.get("invoice", "").strip()
-        if not key:
-            raise InvalidFieldError("invoice", "a row needs the invoice it belongs to")
-        return InvoiceRow(
-            key=key,
-            party_id=_party(values, parties),
-            currency=values.get("currency", base).strip().upper(),
-            issued_on=_day("date", values.get("date")),
-            due_on=_day("due", values.get("due")),
-            reference=values.get("reference", key),
-            sku=values.get("sku"),
-            line=_line(values),
-        )
-
-    return build
-
-
-def payment_row(
-    parties: Callable[[str], int | None], base: str
-) -> Callable[[dict[str, str]], PaymentRow]:
-    """A row builder for payment files (see :func:`invoice_row`)."""
-
-    def build(values: dict[str, str]) -> PaymentRow:
-        amount = values.get("amount")
-        if amount is None:
-            raise InvalidFieldError("amount", "is required")
-        method = values.get("method", "transfer").strip().lower().replace(" ", "_")
-        if method not in METHODS:
-            raise InvalidFieldError("method", f"{method!r} is not one of {', '.join(METHODS)}")
-        rate = values.get("rate")
-        payment = NewPayment(
-            party_id=_party(values, parties),
-            amount=_decimal("amount", amount),
-            currency=values.get("currency", base).strip().upper(),
-            paid_on=_day("date", values.get("date")),
-            method=method,
-            bank_account=values.get("bank_account", DEFAULT_BANK),
-            reference=values.get("reference", ""),
-            rate=None if rate is None else parse_rate(rate),
-        )
-        return PaymentRow(payment, values.get("invoice"))
-
-    return build
-
-
-def group_invoices(items: Sequence[tuple[int, InvoiceRow]], report: ImportReport) -> list[_Invoice]:
-    """The rows by invoice, in file order; a row whose head fields differ from its
-    invoice's first row is a problem."""
-    groups: dict[str, _Invoice] = {}
-    for line, row in items:
-        group = groups.setdefault(row.key, _Invoice(line, row))
-        clash = next((n for n in _HEAD if getattr(group.head, n) != getattr(row, n)), None)
-        if clash is not None:
-            report.add(
-                Problem(
-                    report.source,
-                    line,
-                    _COLUMNS.get(clash, clash),
-                    f"differs from line {group.first}, the first of invoice {row.key!r}",
-                )
-            )
-        group.rows.append((line, row))
-    return list(groups.values())
-
-
-# -- one transaction for the billing services ------------------------------------------------
-
-
-class _Joined:
-    """An open unit of work handed to the billing services as their factory: whatever they
-    read and write joins it, and their ``commit`` waits for the import's own."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._outer = uow
-
-    def __call__(self, readonly: bool = False) -> Self:
-        del readonly
-        return self
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    def commit(self) -> None:
-        """Nothing yet: the import commits once, when every row is written."""
-
-    @property
-    def ledger(self) -> LedgerStore:
-        return self._outer.ledger
-
-    @property
-    def access(self) -> AccessStore:
-        return self._outer.access
-
-    @property
-    def audit(self) -> AuditStore:
-        return self._outer.audit
-
-    @property
-    def idempotency(self) -> IdempotencyStore:
-        return self._outer.idempotency
-
-    @property
-    def secrets(self) -> SecretStore:
-        return self._outer.secrets
-
-    @property
-    def parties(self) -> PartyStore:
-        return self._outer.parties
-
-    @property
-    def deals(self) -> DealStore:
-        return self._outer.deals
-
-    @property
-    def satisfaction(self) -> SatisfactionStore:
-        return self._outer.satisfaction
-
-    @property
-    def interactions(self) -> InteractionStore:
-        return self._outer.interactions
-
-    @property
-    def commerce(self) -> CommerceStore:
-        return self._outer.commerce
-
-    @property
-    def billing(self) -> BillingStore:
-        return self._outer.billing
-
-    @property
-    def dunning(self) -> DunningStore:
-        return self._outer.dunning
-
-
-# -- checking against the book and writing ---------------------------------------------------
+# -- checking against the book --------------------------------------------------------------
 
 
 class _Book:
@@ -339,7 +93,11 @@ class _Book:
         self.uow = uow
         self.today = today
         self.scales = book_scales(uow)
+        self.products: dict[int, ProductRow] = {}
         self._parties: dict[int, bool] = {}
+        self._accounts: set[str] | None = None
+        self._rules: dict[date, Mapping[str, TaxRule]] = {}
+        self._rates: dict[tuple[str, date], tuple[str, str] | None] = {}
 
     def problem(
         self, party_id: int, currency: str, day: date | None, rate_given: bool = False
@@ -349,10 +107,17 @@ class _Book:
             self._parties[party_id] = self.uow.parties.get(party_id) is not None
         if not self._parties[party_id]:
             return "party_id", f"no party {party_id}"
+        key = (currency, date.min if rate_given else day or self.today)
+        if key not in self._rates:
+            self._rates[key] = self._currency_problem(currency, None if rate_given else key[1])
+        return self._rates[key]
+
+    def _currency_problem(self, currency: str, day: date | None) -> tuple[str, str] | None:
+        """Why ``currency`` cannot be booked (on ``day``, unless its rate is given)."""
         try:
             scale_of(currency, self.scales)
-            if not rate_given:
-                fx_on(self.uow, currency, day or self.today)
+            if day is not None:
+                fx_on(self.uow, currency, day)
         except InvalidFieldError as error:
             return error.field, str(error)
         return None
@@ -364,6 +129,20 @@ class _Book:
         except InvalidFieldError as error:
             return error.field, str(error)
         return None
+
+    def account_problem(self, account: str | None) -> tuple[str, str] | None:
+        """Why a line cannot be booked to ``account`` (None: the default account)."""
+        if self._accounts is None:
+            self._accounts = set(self.uow.ledger.accounts())
+        if account is None or account in self._accounts:
+            return None
+        return "account", f"the chart has no account {account!r}"
+
+    def catalogue(self, day: date) -> Catalogue:
+        """The products, scales and tax rules a document of ``day`` is priced with."""
+        if day not in self._rules:
+            self._rules[day] = rules_of(self.uow.billing.tax_rates_on(day))
+        return Catalogue(self.products, self.scales, self._rules[day])
 
     def open_invoice(self, party_id: int, currency: str, name: str) -> int | None:
         """The open invoice of the party in ``currency`` numbered or referenced ``name``."""
@@ -380,25 +159,138 @@ class _Book:
         return from_minor(row.open_minor, scale_of(currency, self.scales))
 
 
-def _problem(source: str, line: int, error: LedgerError) -> Problem:
-    name = "invoice" if error.field.startswith("allocations") else error.field
-    return Problem(source, line, _COLUMNS.get(name, name), str(error))
+def _problem(source: str, line: int, name: str, reason: str) -> Problem:
+    """A problem on ``line`` naming the file's column for a service's field ``name``."""
+    name = "invoice" if name.startswith("allocations") else name
+    return Problem(source, line, COLUMNS.get(name, name), reason)
 
 
-def _located(error: LedgerError, group: _Invoice, source: str) -> Problem:
-    match = _LINE_FIELD.match(error.field)
+def _located(name: str, reason: str, group: DocumentRows, source: str) -> Problem:
+    """A problem of a document, on the line of the document line it names
+    (``lines[2].quantity``), else on the document's first line."""
+    match = _LINE_FIELD.match(name)
     if match is None or int(match.group(1)) >= len(group.rows):
-        return _problem(source, group.first, error)
+        return _problem(source, group.first, name, reason)
     line, _ = group.rows[int(match.group(1))]
-    name = match.group(2) or "line"
-    return Problem(source, line, _COLUMNS.get(name, name), str(error))
+    part = match.group(2) or "line"
+    return Problem(source, line, COLUMNS.get(part, part), reason)
+
+
+def _refusals(error: LedgerError, count: int) -> list[tuple[int | None, str, str]]:
+    """Where a bulk call over ``count`` items says it refused them, as ``(item index or
+    None, field, reason)``: a field ``documents[3].lines[0].quantity`` or
+    ``payments[3].amount``, a message ``documents[3]: ...``, or the rejected entries (each
+    item's own entry comes in item order, before any exchange difference)."""
+    if isinstance(error, EntriesRejectedError):
+        return [
+            (r.index if r.index < count else None, r.error.field, str(r.error))
+            for r in error.rejections
+        ]
+    reason = str(error)
+    named = _ITEM_FIELD.match(error.field)
+    if named is not None:
+        return [(int(named.group(1)), named.group(2), reason)]
+    said = _ITEM_REASON.match(reason)
+    if said is not None:
+        return [(int(said.group(1)), error.field, reason[said.end() :])]
+    return [(None, error.field, reason)]
+
+
+def _draft(kind: str, group: DocumentRows, skus: Mapping[str, int]) -> NewDocument:
+    head = group.head
+    lines = [
+        replace(r.line, product_id=skus[r.sku]) if r.sku is not None else r.line
+        for _, r in group.rows
+    ]
+    return NewDocument(
+        kind=kind,
+        party_id=head.party_id,
+        currency=head.currency,
+        lines=lines,
+        issued_on=head.issued_on,
+        due_on=head.due_on,
+        reference=head.reference,
+    )
+
+
+def _line_problems(
+    book: _Book, row: InvoiceRow, currency: str, skus: Mapping[str, int]
+) -> list[tuple[str, str]]:
+    """What is wrong with one line: an unknown SKU or account, a price the currency cannot
+    hold."""
+    found = []
+    if row.sku is not None and row.sku not in skus:
+        found.append(("sku", f"no product with SKU {row.sku!r}"))
+    price = row.line.unit_price
+    wrong = price and book.amount_problem("unit_price", price, currency)
+    if wrong:
+        found.append(wrong)
+    account = book.account_problem(row.line.account)
+    if account is not None:
+        found.append(account)
+    return found
+
+
+def _group_problems(
+    book: _Book, group: DocumentRows, skus: Mapping[str, int], source: str
+) -> list[Problem]:
+    """What the book says of one document's party, currency, date and lines."""
+    head = group.head
+    problem = book.problem(head.party_id, head.currency, head.issued_on)
+    if problem is not None:
+        return [Problem(source, group.first, *problem)]
+    return [
+        Problem(source, line, *problem)
+        for line, row in group.rows
+        for problem in _line_problems(book, row, head.currency, skus)
+    ]
+
+
+def _pricing_problem(
+    book: _Book, group: DocumentRows, draft: NewDocument, source: str
+) -> Problem | None:
+    """Why the document's lines cannot be priced as issuing will price them (a tax
+    category the day has no rate for, a quantity of zero ...)."""
+    try:
+        lines_with(book.catalogue(draft.issued_on or book.today), draft)
+    except LedgerError as error:
+        return _located(error.field, str(error), group, source)
+    return None
+
+
+def _check_documents(
+    book: _Book, kind: str, groups: Sequence[DocumentRows], report: ImportReport
+) -> list[NewDocument]:
+    """Every document as it will be issued; each problem of the book's is reported."""
+    wanted = sorted({r.sku for g in groups for _, r in g.rows if r.sku is not None})
+    skus = book.uow.commerce.product_ids_by_sku(wanted)
+    book.products = {p.id: p for p in book.uow.commerce.products(sorted(set(skus.values())))}
+    drafts = []
+    for group in groups:
+        found = _group_problems(book, group, skus, report.source)
+        if not found:
+            draft = _draft(kind, group, skus)
+            drafts.append(draft)
+            priced = _pricing_problem(book, group, draft, report.source)
+            found = [] if priced is None else [priced]
+        for problem in found:
+            report.add(problem)
+    return drafts
+
+
+def _chunks(count: int, size: int) -> list[range]:
+    return [range(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+# -- writing ---------------------------------------------------------------------------------
 
 
 Progress = Callable[[int], None] | None
 
 
 class BillingImportService:
-    """Invoice and payment files, written through the billing services in one transaction."""
+    """Invoice, bill and payment files, written through the billing services' bulk paths
+    in one transaction."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, actor: Actor = OPERATOR) -> None:
         self._uow = uow
@@ -417,17 +309,39 @@ class BillingImportService:
         batch_size: int = 0,
         progress: Progress = None,
     ) -> ImportReport:
-        """Create and issue the invoices the rows form, all or none (``batch_size`` is
-        ignored: a file is one transaction); ``dry_run`` checks and writes nothing."""
-        del batch_size
+        """Create and issue the invoices the rows form, all or none: one transaction, the
+        documents issued ``batch_size`` at a time (default :data:`CHUNK`); ``dry_run``
+        checks and writes nothing."""
+        return self._documents("invoice", items, report, dry_run, batch_size, progress)
+
+    def bills(
+        self,
+        items: Sequence[tuple[int, InvoiceRow]],
+        report: ImportReport,
+        dry_run: bool = False,
+        batch_size: int = 0,
+        progress: Progress = None,
+    ) -> ImportReport:
+        """Enter and issue the vendor bills the rows form, all or none (see
+        :meth:`invoices`): each posts its expenses and input tax against the payable."""
+        return self._documents("bill", items, report, dry_run, batch_size, progress)
+
+    def _documents(
+        self,
+        kind: str,
+        items: Sequence[tuple[int, InvoiceRow]],
+        report: ImportReport,
+        dry_run: bool,
+        size: int,
+        progress: Progress,
+    ) -> ImportReport:
         self._actor.require("billing", "write")
-        groups = group_invoices(items, report)
+        groups = group_invoices(items, report, kind)
         if groups:
             with self._uow() as uow:
-                book = _Book(uow, self._clock.today())
-                skus = self._check_invoices(book, groups, report)
+                drafts = _check_documents(_Book(uow, self._clock.today()), kind, groups, report)
                 if report.ok:
-                    self._write_invoices(uow, groups, skus, report, progress)
+                    self._issue(uow, drafts, groups, report, size or CHUNK, progress)
                 if report.ok:
                     report.written = len(groups)
                     if not dry_run:
@@ -435,58 +349,28 @@ class BillingImportService:
         report.problems.sort(key=lambda p: p.line)
         return report
 
-    def _check_invoices(
-        self, book: _Book, groups: Sequence[_Invoice], report: ImportReport
-    ) -> dict[str, int]:
-        wanted = sorted({r.sku for g in groups for _, r in g.rows if r.sku is not None})
-        skus = book.uow.commerce.product_ids_by_sku(wanted)
-        for group in groups:
-            head = group.head
-            problem = book.problem(head.party_id, head.currency, head.issued_on)
-            if problem is not None:
-                report.add(Problem(report.source, group.first, *problem))
-                continue
-            for line, row in group.rows:
-                if row.sku is not None and row.sku not in skus:
-                    report.add(
-                        Problem(report.source, line, "sku", f"no product with SKU {row.sku!r}")
-                    )
-                price = row.line.unit_price
-                wrong = price and book.amount_problem("unit_price", price, head.currency)
-                if wrong:
-                    report.add(Problem(report.source, line, *wrong))
-        return skus
-
-    def _write_invoices(
+    def _issue(
         self,
         uow: UnitOfWork,
-        groups: Sequence[_Invoice],
-        skus: dict[str, int],
+        drafts: Sequence[NewDocument],
+        groups: Sequence[DocumentRows],
         report: ImportReport,
+        size: int,
         progress: Progress,
     ) -> None:
-        billing = InvoiceService(_Joined(uow), self._clock, self._actor)
-        for group in groups:
-            head = group.head
-            lines = [
-                replace(r.line, product_id=skus[r.sku]) if r.sku is not None else r.line
-                for _, r in group.rows
-            ]
-            draft = NewDocument(
-                party_id=head.party_id,
-                currency=head.currency,
-                lines=lines,
-                issued_on=head.issued_on,
-                due_on=head.due_on,
-                reference=head.reference,
-            )
+        """Issue the documents a chunk at a time in ``uow``; a refusal is reported on the
+        line of the document (and the document line) it names, and stops the writing."""
+        at, today = self._clock.now(), self._clock.today()
+        for chunk in _chunks(len(drafts), size):
             try:
-                billing.issue(billing.create(draft).id)
+                issue_documents(uow, self._actor, drafts[chunk.start : chunk.stop], at, today)
             except LedgerError as error:
-                report.add(_located(error, group, report.source))
+                for index, name, reason in _refusals(error, len(chunk)):
+                    group = groups[chunk.start + (index or 0)]
+                    report.add(_located(name, reason, group, report.source))
                 return
             if progress is not None:
-                progress(len(group.rows))
+                progress(sum(len(groups[i].rows) for i in chunk))
 
     def payments(
         self,
@@ -497,15 +381,16 @@ class BillingImportService:
         progress: Progress = None,
     ) -> ImportReport:
         """Record the payments of the rows in file order, each paying its invoice or the
-        oldest open ones, all or none (see :meth:`invoices`)."""
-        del batch_size
+        oldest open ones, all or none: one transaction, the payments that name no invoice
+        recorded ``batch_size`` at a time (see :meth:`invoices`)."""
         self._actor.require("billing", "write")
         if items:
             with self._uow() as uow:
                 book = _Book(uow, self._clock.today())
                 targets = self._check_payments(book, items, report)
                 if report.ok:
-                    self._write_payments(book, items, targets, report, progress)
+                    writer = _PaymentWriter(book, self._clock, self._actor, report, progress)
+                    writer.write(items, targets, batch_size or CHUNK)
                 if report.ok:
                     report.written = len(items)
                     if not dry_run:
@@ -538,30 +423,68 @@ class BillingImportService:
                 targets[line] = found
         return targets
 
-    def _write_payments(
-        self,
-        book: _Book,
-        items: Sequence[tuple[int, PaymentRow]],
-        targets: dict[int, int],
-        report: ImportReport,
-        progress: Progress,
+
+class _PaymentWriter:
+    """Payments in file order in the import's transaction: runs of payments that name no
+    invoice go to the bulk path (which allocates oldest first), a payment that names its
+    invoice is recorded on its own, allocated to that invoice."""
+
+    def __init__(
+        self, book: _Book, clock: Clock, actor: Actor, report: ImportReport, progress: Progress
     ) -> None:
-        payments = PaymentService(_Joined(book.uow), self._clock, self._actor)
+        self._book, self._clock, self._actor = book, clock, actor
+        self._report, self._progress = report, progress
+        self._at = clock.now()
+
+    def write(
+        self, items: Sequence[tuple[int, PaymentRow]], targets: Mapping[int, int], size: int
+    ) -> None:
+        pending: list[tuple[int, PaymentRow]] = []
         for line, row in items:
-            try:
-                payments.record(row.payment, _allocations(book, targets.get(line), row.payment))
-            except LedgerError as error:
-                report.add(_problem(report.source, line, error))
+            if line not in targets:
+                pending.append((line, row))
+                if len(pending) < size:
+                    continue
+            if not self._record_many(pending):
                 return
-            if progress is not None:
-                progress(1)
+            pending = []
+            if line in targets and not self._record_one(line, row, targets[line]):
+                return
+        self._record_many(pending)
+
+    def _done(self, count: int) -> None:
+        if self._progress is not None and count:
+            self._progress(count)
+
+    def _record_many(self, items: Sequence[tuple[int, PaymentRow]]) -> bool:
+        if not items:
+            return True
+        payments = [row.payment for _, row in items]
+        today = self._clock.today()
+        try:
+            record_payments(self._book.uow, self._actor, payments, self._at, today)
+        except LedgerError as error:
+            for index, name, reason in _refusals(error, len(items)):
+                line = items[index or 0][0]
+                self._report.add(_problem(self._report.source, line, name, reason))
+            return False
+        self._done(len(items))
+        return True
+
+    def _record_one(self, line: int, row: PaymentRow, invoice_id: int) -> bool:
+        joined = JoinedUnitOfWork(self._book.uow)
+        payments = PaymentService(joined, self._clock, self._actor)
+        try:
+            payments.record(row.payment, _allocations(self._book, invoice_id, row.payment))
+        except LedgerError as error:
+            self._report.add(_problem(self._report.source, line, error.field, str(error)))
+            return False
+        self._done(1)
+        return True
 
 
-def _allocations(book: _Book, invoice_id: int | None, new: NewPayment) -> list[Allocation] | None:
-    """The payment on its invoice up to what is open there (the rest is credit), or
-    ``None``: oldest first."""
-    if invoice_id is None:
-        return None
+def _allocations(book: _Book, invoice_id: int, new: NewPayment) -> list[Allocation]:
+    """The payment on its invoice up to what is open there (the rest is credit)."""
     left = book.open_amount(invoice_id, new.currency)
     if left <= 0:
         raise InvalidFieldError("invoice", "is settled already, by an earlier row")

@@ -39,8 +39,9 @@ class BillingLineRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BillingDocumentRow:
-    """An invoice, credit note or bill; ``id`` is ignored on insert; ``number`` is set when
-    it is issued; ``rate`` is base units per unit of ``currency`` (``None``: the base)."""
+    """An invoice, credit note or bill; ``id`` is ignored on insert; ``number`` and
+    ``issued_at`` are set when it is issued; ``rate`` is base units per unit of ``currency``
+    (``None``: the base); ``prices_include_tax``: the lines' unit prices are gross."""
 
     id: int
     kind: str
@@ -69,6 +70,8 @@ class BillingDocumentRow:
     version: int
     created_at: datetime
     updated_at: datetime
+    prices_include_tax: bool = False
+    issued_at: datetime | None = None
     lines: tuple[BillingLineRow, ...] = ()
 
 
@@ -94,6 +97,27 @@ class PaymentRow:
     entry_id: int
     version: int
     created_at: datetime
+
+
+@dataclass(slots=True)
+class Exposure:
+    """What makes up a party's credit exposure: open invoices and unapplied credit in minor
+    base units, and the gross of confirmed orders not yet billed per currency."""
+
+    owed_base: int
+    credit_base: int
+    ordered: list[tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """A domain event on its way to the outbox."""
+
+    aggregate: str
+    aggregate_id: int
+    kind: str
+    payload: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +147,7 @@ class BillingQuery:
     status: str | None = None
     overdue_on: date | None = None
     order_id: int | None = None
+    refers_to: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +185,8 @@ class AgingRow:
 
 @dataclass(frozen=True, slots=True)
 class FinanceEventRow:
-    """An issued document or a payment as it shows on a party's timeline."""
+    """An issued document or a payment as it shows on a party's timeline; ``at`` is when
+    the document was issued or the payment recorded."""
 
     type: str
     id: int
@@ -179,13 +205,34 @@ class BillingStore(Protocol):
     def insert_document(self, row: BillingDocumentRow) -> int:
         """Store a document and its lines; returns its id."""
 
+    def insert_documents(self, rows: Sequence[BillingDocumentRow]) -> list[int]:
+        """Insert documents with their lines; their ids in order."""
+
     def update_document(self, row: BillingDocumentRow, expected_version: int) -> bool:
         """Compare-and-set every column but id and created_at; replace the lines when
         ``row.lines`` is not empty."""
 
+    def delete_document(self, document_id: int, expected_version: int) -> bool:
+        """Delete a draft and its lines if it is still at ``expected_version``."""
+
     def document(self, document_id: int) -> BillingDocumentRow | None: ...
     def documents(self, ids: Sequence[int]) -> list[BillingDocumentRow]: ...
     def document_page(self, query: BillingQuery) -> list[BillingDocumentRow]: ...
+    def open_documents_of(
+        self, party_ids: Sequence[int], kinds: Sequence[str]
+    ) -> list[BillingDocumentRow]:
+        """The open documents of ``kinds`` of the parties, without lines, locked against
+        concurrent settlement until the transaction ends."""
+
+    def update_documents(self, rows: Sequence[tuple[BillingDocumentRow, int]]) -> bool:
+        """Update documents (not their lines), each if still at its expected version; False
+        when any has moved on."""
+
+    def insert_payments(self, rows: Sequence[PaymentRow]) -> list[int]:
+        """Insert payments; their ids in order."""
+
+    def insert_allocations(self, rows: Sequence[AllocationRow]) -> None: ...
+
     def open_documents(self, party_id: int, kind: str, currency: str) -> list[BillingDocumentRow]:
         """The party's issued documents of ``kind`` in ``currency`` with something open,
         without their lines, oldest first."""
@@ -208,6 +255,9 @@ class BillingStore(Protocol):
         """The latest rate of ``currency`` on or before ``day``: its day and the rate."""
 
     def set_rate(self, currency: str, day: date, rate: str) -> None: ...
+    def rate_table(self, currency: str, until: date) -> list[tuple[date, str]]:
+        """Every rate of ``currency`` up to ``until``, oldest first."""
+
     def rates(
         self, currency: str | None, limit: int, before: date | None
     ) -> list[tuple[str, date, str]]:
@@ -233,6 +283,9 @@ class BillingStore(Protocol):
     def days_to_pay(self, party_id: int) -> list[tuple[date, date]]:
         """(issued on, settled on) of the party's paid invoices, oldest first."""
 
+    def exposures(self, party_ids: Sequence[int]) -> dict[int, Exposure]:
+        """The exposure parts of each party (see :class:`Exposure`)."""
+
     def confirmed_unbilled(
         self, party_id: int, exclude_order: int | None = None
     ) -> list[tuple[str, int]]:
@@ -245,10 +298,9 @@ class BillingStore(Protocol):
         """The parties' issued documents and payments, newest first, strictly before
         ``before`` (an ``(at, id)`` keyset)."""
 
-    def append_event(
-        self, aggregate: str, aggregate_id: int, kind: str, payload: str, at: datetime
-    ) -> int:
-        """Add an outbox event; its sequence number follows the aggregate's last one."""
+    def append_events(self, events: Sequence[EventRow]) -> None:
+        """Add outbox events in order; each one's sequence number follows its aggregate's
+        last one."""
 
     def events(self, after: int, limit: int) -> list[tuple[int, str, int, int, str, str]]:
         """Outbox rows after the id ``after``: (id, aggregate, id, seq, type, payload)."""

@@ -133,6 +133,7 @@ def printable(
         refers_to=refers_to,
         note=doc.note,
         payment_terms=f"Due {doc.due_on.isoformat()}" if doc.due_on else "",
+        prices_include_tax=doc.prices_include_tax,
     )
 
 

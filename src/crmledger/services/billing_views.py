@@ -33,7 +33,8 @@ class DocLine:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BillingDoc:
-    """An invoice, credit note or bill; ``open_base`` is in ``base_currency``."""
+    """An invoice, credit note or bill; ``open_base`` is in ``base_currency``;
+    ``prices_include_tax``: its unit prices are gross; ``issued_at``: when it was issued."""
 
     id: int
     kind: str
@@ -65,6 +66,8 @@ class BillingDoc:
     version: int
     created_at: datetime
     updated_at: datetime
+    prices_include_tax: bool = False
+    issued_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,6 +151,8 @@ def document_view(uow: UnitOfWork, row: BillingDocumentRow, today: date) -> Bill
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        prices_include_tax=row.prices_include_tax,
+        issued_at=row.issued_at,
     )
 
 

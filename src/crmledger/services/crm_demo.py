@@ -9,7 +9,7 @@ answers, all from a fixed seed and all through the same services a user calls::
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -135,8 +135,17 @@ CUSTOMERS = (
     ),
 )
 
+# (sku, name, unit, kind, EUR price, income account, unit cost or None)
 PRODUCTS = (
-    ("CONSULT-H", "Consulting hour", "h", ProductKind.SERVICE, "120.00", "Income:Sales:Services"),
+    (
+        "CONSULT-H",
+        "Consulting hour",
+        "h",
+        ProductKind.SERVICE,
+        "120.00",
+        "Income:Sales:Services",
+        None,
+    ),
     (
         "SUPPORT-M",
         "Support plan, monthly",
@@ -144,6 +153,7 @@ PRODUCTS = (
         ProductKind.SERVICE,
         "450.00",
         "Income:Sales:Services",
+        None,
     ),
     (
         "WORKSHOP-D",
@@ -152,8 +162,36 @@ PRODUCTS = (
         ProductKind.SERVICE,
         "1400.00",
         "Income:Sales:Services",
+        None,
     ),
-    ("SENSOR-KIT", "Sensor starter kit", "pc", ProductKind.GOOD, "349.00", "Income:Sales:Products"),
+    (
+        "SENSOR-KIT",
+        "Sensor starter kit",
+        "pc",
+        ProductKind.GOOD,
+        "349.00",
+        "Income:Sales:Products",
+        "140.00",
+    ),
+    ("SENSOR-X", "Extra sensor", "pc", ProductKind.GOOD, "89.00", "Income:Sales:Products", "31.00"),
+    (
+        "TRAIN-SEAT",
+        "Training seat",
+        "seat",
+        ProductKind.SERVICE,
+        "690.00",
+        "Income:Sales:Services",
+        None,
+    ),
+    (
+        "INSTALL",
+        "Installation visit",
+        "pc",
+        ProductKind.SERVICE,
+        "250.00",
+        "Income:Sales:Services",
+        None,
+    ),
 )
 
 TOPICS = ("renewal", "new project", "pricing", "onboarding", "feedback")
@@ -189,6 +227,7 @@ class CrmDemo:
     quotes: int
     customers: tuple[int, ...] = ()
     products: tuple[int, ...] = ()
+    people: tuple[int, ...] = ()
 
 
 def _customers(crm: CrmServices) -> list[tuple[int, int]]:
@@ -235,7 +274,7 @@ def _customers(crm: CrmServices) -> list[tuple[int, int]]:
 
 def _products(crm: CrmServices) -> list[int]:
     ids = []
-    for sku, name, unit, kind, price, account in PRODUCTS:
+    for sku, name, unit, kind, price, account, cost in PRODUCTS:
         product = crm.products.add(
             Product(
                 sku=sku,
@@ -244,6 +283,8 @@ def _products(crm: CrmServices) -> list[int]:
                 kind=kind,
                 income_account=account,
                 prices=(Price("EUR", Decimal(price)),),
+                cost=None if cost is None else Decimal(cost),
+                cost_account=None if cost is None else "Expenses:COGS",
             )
         )
         assert product.id is not None
@@ -339,7 +380,7 @@ def _sales(
     deals: list[int],
     year: int,
 ) -> int:
-    consult, support, workshop, kit = products
+    consult, _support, workshop, kit = products[:4]
     accepted = crm.sales.create_quote(
         customers[0][0],
         "EUR",
@@ -359,6 +400,14 @@ def _sales(
         deal_id=deals[2],
     )
     crm.sales.send_quote(draft.id, None)
+    return 2
+
+
+def _contract(
+    crm: CrmServices, customers: list[tuple[int, int]], products: list[int], start: date
+) -> None:
+    """The second customer's monthly support plan, with a price rise half a year in."""
+    support = products[1]
     crm.contracts.create(
         Contract(
             party_id=customers[1][0],
@@ -366,15 +415,14 @@ def _sales(
             description="Support plan",
             currency="EUR",
             frequency=Frequency.MONTHLY,
-            start=date(year, 4, 1),
-            next_billing=date(year, 4, 1),
+            start=start,
+            next_billing=start,
             prices=(
-                PriceChange(date(year, 4, 1), Decimal("450.00")),
-                PriceChange(date(year, 7, 1), Decimal("480.00")),
+                PriceChange(start, Decimal("450.00")),
+                PriceChange(start + timedelta(days=183), Decimal("480.00")),
             ),
         )
     )
-    return 2
 
 
 def _surveys(crm: CrmServices, customers: list[tuple[int, int]], year: int) -> None:
@@ -403,19 +451,34 @@ def _surveys(crm: CrmServices, customers: list[tuple[int, int]], year: int) -> N
     crm.satisfaction.record_many(answers)
 
 
-def load_crm_demo(crm: CrmServices, year: int) -> CrmDemo:
-    """Load the CRM half of the demo (after the demo books)."""
+def load_showcase(crm: CrmServices, start: date) -> CrmDemo:
+    """The showcase customers with their people, the catalogue and a support contract
+    billed monthly from ``start``."""
     customers = _customers(crm)
     products = _products(crm)
-    interactions = _interactions(crm, customers, year)
-    deals = _pipeline(crm, customers, year)
-    quotes = _sales(crm, customers, products, deals, year)
-    _surveys(crm, customers, year)
+    _contract(crm, customers, products, start)
     return CrmDemo(
         2 * len(customers),
-        interactions,
-        len(deals),
-        quotes,
+        0,
+        0,
+        0,
         tuple(org for org, _ in customers),
         tuple(products),
+        tuple(person for _, person in customers),
     )
+
+
+def load_showcase_activity(crm: CrmServices, showcase: CrmDemo, year: int) -> CrmDemo:
+    """The showcase's year in the CRM: conversations, complaints, a pipeline in motion,
+    quotes (one accepted into an order) and survey answers."""
+    customers = list(zip(showcase.customers, showcase.people, strict=True))
+    interactions = _interactions(crm, customers, year)
+    deals = _pipeline(crm, customers, year)
+    quotes = _sales(crm, customers, list(showcase.products), deals, year)
+    _surveys(crm, customers, year)
+    return replace(showcase, interactions=interactions, deals=len(deals), quotes=quotes)
+
+
+def load_crm_demo(crm: CrmServices, year: int) -> CrmDemo:
+    """The showcase and its year, in one go."""
+    return load_showcase_activity(crm, load_showcase(crm, date(year, 4, 1)), year)

@@ -87,6 +87,9 @@ class PartyStore(Protocol):
     def many(self, ids: Sequence[int]) -> list[PartyRow]:
         """The parties of ``ids`` that exist, in no particular order."""
 
+    def existing(self, ids: Sequence[int]) -> set[int]:
+        """Those of ``ids`` that are parties (a cheap check, no party is read)."""
+
     def page(self, query: PartyQuery) -> list[PartyRow]: ...
     def count(self) -> int: ...
     def matching_all(self, terms: Sequence[str], limit: int) -> list[int]:
@@ -97,6 +100,9 @@ class PartyStore(Protocol):
 
     def external_owners(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Which party holds each ``(system, id)`` already."""
+
+    def external_holders(self, external_id: str) -> list[int]:
+        """The parties holding ``external_id`` in any system."""
 
     def add_contact(
         self, organisation_id: int, person_id: int, role: str, primary: bool, at: datetime
@@ -462,7 +468,8 @@ class LineRow:
 
 @dataclass(frozen=True, slots=True)
 class QuoteRow:
-    """A quote with its lines; ``number`` is ``Q-<year>-<seq>``; ``id`` ignored on insert."""
+    """A quote with its lines; ``number`` is ``Q-<year>-<seq>``; ``id`` ignored on insert;
+    ``prices_include_tax``: the lines' unit prices are gross."""
 
     id: int
     number: str
@@ -481,6 +488,7 @@ class QuoteRow:
     created_at: datetime
     updated_at: datetime
     lines: tuple[LineRow, ...] = ()
+    prices_include_tax: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,6 +513,7 @@ class OrderRow:
     created_at: datetime
     updated_at: datetime
     lines: tuple[LineRow, ...] = ()
+    prices_include_tax: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,6 +583,9 @@ class CommerceStore(Protocol):
     def next_number(self, series: str, year: int) -> int:
         """The next number of ``series`` (``quote``, ``order``) in ``year``; the counter row
         stays locked until the transaction ends, so numbers have no gaps."""
+
+    def next_numbers(self, series: str, year: int, count: int) -> int:
+        """Reserve ``count`` numbers of ``series`` in ``year`` at once; the first of them."""
 
     def insert_quote(self, row: QuoteRow) -> int: ...
     def update_quote(self, row: QuoteRow, expected_version: int) -> bool:

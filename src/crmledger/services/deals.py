@@ -40,6 +40,7 @@ from crmledger.core.crm.deals import (
 from crmledger.core.currencies import iso_currency
 from crmledger.core.errors import InvalidFieldError
 from crmledger.core.money import decimal_places, from_minor, to_minor
+from crmledger.services.billing_common import emit
 from crmledger.services.crm_ports import (
     DealQuery,
     DealRow,
@@ -272,6 +273,7 @@ def _move(
     before = {"stage": deal.stage, "lost_reason": deal.lost_reason}
     after = {"stage": moved.stage, "lost_reason": moved.lost_reason}
     record(uow, actor, at, "deal.stage", "deal", deal.id, before, after)
+    emit(uow, "deal", deal.id, "deal.stage_changed", at, stage=moved.stage, previous=deal.stage)
     return moved
 
 

@@ -63,3 +63,6 @@ class DunningStore(Protocol):
 
     def interaction_ids(self, invoice_ids: Sequence[int]) -> list[int]:
         """The interactions that record the notices of ``invoice_ids``."""
+
+    def dunned_invoices(self, invoice_ids: Sequence[int]) -> set[int]:
+        """Those of ``invoice_ids`` that have had a notice."""

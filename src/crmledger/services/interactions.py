@@ -232,8 +232,11 @@ class InteractionService:
             raise NotFoundError(f"no interaction {interaction_id}")
         return _from_row(row)
 
-    def _check_refs(self, uow: UnitOfWork, item: Interaction) -> None:
-        if uow.parties.get(item.party_id) is None:
+    def _check_refs(
+        self, uow: UnitOfWork, item: Interaction, known: set[int] | None = None
+    ) -> None:
+        """Refuse references to what does not exist; ``known``: party ids already checked."""
+        if item.party_id not in (known or uow.parties.existing([item.party_id])):
             raise UnknownReferenceError("party_id", f"no party {item.party_id}")
         if item.contact_id is not None:
             link = uow.parties.contact(item.contact_id)
@@ -293,10 +296,11 @@ class InteractionService:
         at = self._clock.now()
         ready = []
         with self._uow() as uow:
+            known = uow.parties.existing([item.party_id for item in items])
             for index, item in enumerate(items):
                 try:
                     draft = new_interaction(_checked(replace(item, id=None, version=1)))
-                    self._check_refs(uow, draft)
+                    self._check_refs(uow, draft, known)
                 except InvalidFieldError as error:
                     raise _indexed(error, index if indexed else None) from error
                 ready.append(draft)
@@ -452,8 +456,9 @@ _FINANCE_TITLES = {
 
 
 def _finance_item(row: FinanceEventRow, scales: Mapping[str, int], today: date) -> TimelineItem:
-    """An issued document or a payment on the timeline; an open invoice past its due date
-    shows as ``overdue``."""
+    """An issued document or a payment on the timeline, dated when the document was issued
+    (not drafted) or the payment recorded; an open invoice past its due date shows as
+    ``overdue``."""
     amount = format_minor(row.amount_minor, scale_of(row.currency, scales))
     is_open = row.status in ("issued", "partially_paid")
     late = is_open and row.due_on is not None and row.due_on < today

@@ -20,6 +20,7 @@ from typing import Any
 from crmledger.core.crm.parties import Contact, Party, PartyKind, validate_contact, validate_party
 from crmledger.core.errors import InvalidFieldError
 from crmledger.fusion.party_values import normalise_country, normalise_party
+from crmledger.services.billing_common import emit
 from crmledger.services.crm_ports import ContactRow, PartyQuery
 from crmledger.services.errors import ConflictError, NotFoundError, VersionConflictError
 from crmledger.services.party_codec import PartyCodec
@@ -176,6 +177,7 @@ class PartyService:
             for party in stored:
                 view = audit_view(party)
                 record(uow, self._actor, at, "party.create", "party", party.id, None, view)
+                emit(uow, "party", party.id or 0, "party.created", at, kind=party.kind.value)
             uow.commit()
         return stored
 
@@ -243,6 +245,8 @@ class PartyService:
             "last_id": stored[-1].id,
         }
         record(uow, self._actor, at, "party.import", "party", stored[0].id, None, span)
+        ids = [p.id for p in stored]
+        emit(uow, "party_import", stored[0].id or 0, "party.imported", at, party_ids=ids)
         report.written += len(stored)
 
     def get(self, party_id: int) -> Party:
@@ -256,6 +260,25 @@ class PartyService:
         self._actor.require("parties", "read")
         with self._uow(readonly=True) as uow:
             return uow.parties.external_owners([(system, external_id)]).get((system, external_id))
+
+    def find_reference(self, ref: str, system: str = "import") -> int | None:
+        """The party an imported row (an invoice, a payment, an interaction) names by
+        ``ref``: the holder of ``(system, ref)``; else of ``SYSTEM:ID`` written out; else
+        the one party holding ``ref`` in any system (a fusion run attaches the ids of
+        every source to the golden party, so a finance customer number finds it)."""
+        self._actor.require("parties", "read")
+        with self._uow(readonly=True) as uow:
+            store = uow.parties
+            wanted = [(system, ref)]
+            head, sep, tail = ref.partition(":")
+            if sep:
+                wanted.append((head, tail))
+            owners = store.external_owners(wanted)
+            for key in wanted:
+                if key in owners:
+                    return owners[key]
+            holders = store.external_holders(ref)
+            return holders[0] if len(holders) == 1 else None
 
     def many(self, ids: Iterable[int]) -> dict[int, Party]:
         """The parties of ``ids`` that exist, by id."""
@@ -282,6 +305,7 @@ class PartyService:
                 raise VersionConflictError(f"party {party_id}", before.version, before.version + 1)
             view_before, view_after = audit_view(before), audit_view(after)
             record(uow, self._actor, at, "party.update", "party", party_id, view_before, view_after)
+            emit(uow, "party", party_id, "party.updated", at, version=after.version)
             uow.commit()
         return after
 
@@ -307,25 +331,54 @@ class PartyService:
 
     def add_contact(self, contact: Contact) -> Contact:
         """Link a person to an organisation with a role."""
+        return self.add_contacts([contact])[0]
+
+    def add_contacts(self, contacts: Sequence[Contact]) -> builtins.list[Contact]:
+        """Link people to organisations, in one transaction (all or none); a refusal names
+        the link as ``contacts[i]``."""
         self._actor.require("parties", "write")
-        validate_contact(contact)
         at = self._clock.now()
+        added = []
         with self._uow() as uow:
-            org = self._load(uow, contact.organisation_id)
-            person = self._load(uow, contact.person_id)
-            if org.kind is not PartyKind.ORGANISATION:
-                raise InvalidFieldError("organisation_id", f"party {org.id} is not an organisation")
-            if person.kind is not PartyKind.PERSON:
-                raise InvalidFieldError("person_id", f"party {person.id} is not a person")
-            existing = uow.parties.contacts(organisation_id=org.id)
-            if any(c.person_id == person.id for c in existing):
-                raise ConflictError(f"party {person.id} is already a contact of {org.id}")
-            new_id = uow.parties.add_contact(
-                contact.organisation_id, contact.person_id, contact.role, contact.primary, at
-            )
-            after = {"organisation_id": org.id, "person_id": person.id, "role": contact.role}
-            record(uow, self._actor, at, "contact.create", "contact", new_id, None, after)
+            ids = {c.organisation_id for c in contacts} | {c.person_id for c in contacts}
+            kinds = {row.id: PartyKind(row.kind) for row in uow.parties.many(list(ids))}
+            seen: set[tuple[int, int]] = set()
+            for index, contact in enumerate(contacts):
+                try:
+                    added.append(self._link(uow, contact, kinds, seen, at))
+                except InvalidFieldError as error:
+                    if len(contacts) == 1:
+                        raise
+                    raise InvalidFieldError(
+                        f"contacts[{index}].{error.field}", str(error)
+                    ) from error
             uow.commit()
+        return added
+
+    def _link(
+        self,
+        uow: UnitOfWork,
+        contact: Contact,
+        kinds: Mapping[int, PartyKind],
+        seen: set[tuple[int, int]],
+        at: datetime,
+    ) -> Contact:
+        validate_contact(contact)
+        org, person = contact.organisation_id, contact.person_id
+        for party_id in (org, person):
+            if party_id not in kinds:
+                raise NotFoundError(f"no party {party_id}")
+        if kinds[org] is not PartyKind.ORGANISATION:
+            raise InvalidFieldError("organisation_id", f"party {org} is not an organisation")
+        if kinds[person] is not PartyKind.PERSON:
+            raise InvalidFieldError("person_id", f"party {person} is not a person")
+        existing = uow.parties.contacts(organisation_id=org)
+        if (org, person) in seen or any(c.person_id == person for c in existing):
+            raise ConflictError(f"party {person} is already a contact of {org}")
+        seen.add((org, person))
+        new_id = uow.parties.add_contact(org, person, contact.role, contact.primary, at)
+        after = {"organisation_id": org, "person_id": person, "role": contact.role}
+        record(uow, self._actor, at, "contact.create", "contact", new_id, None, after)
         return replace(contact, id=new_id, version=1, created_at=at)
 
     def contacts(

@@ -22,6 +22,8 @@ from crmledger.services.crm_ports import (
     SatisfactionStore,
 )
 from crmledger.services.dunning_ports import DunningStore
+from crmledger.services.expense_ports import ExpenseStore, RecurringBillStore
+from crmledger.services.statement_ports import StatementStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +325,19 @@ class UnitOfWork(Protocol):
     @property
     def dunning(self) -> DunningStore:
         """Dunning notices and the overdue invoices they concern in this transaction."""
+
+    @property
+    def statements(self) -> StatementStore:
+        """Sums for the financial statements, cash-flow classes, layouts and year-end
+        closes in this transaction."""
+
+    @property
+    def expenses(self) -> ExpenseStore:
+        """Expense claims, their lines and receipts in this transaction."""
+
+    @property
+    def recurring_bills(self) -> RecurringBillStore:
+        """Recurring vendor bills and the dates they billed in this transaction."""
 
     def __enter__(self) -> Self: ...
     def __exit__(

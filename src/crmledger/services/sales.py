@@ -16,6 +16,11 @@ after a tax rate changes::
 Accepting a quote creates its sales order (confirmed) in the same transaction, and wins the
 quote's deal there too (``services.deals.win_deal``). Numbers are gapless per series and
 year: ``Q-2026-0001``, ``SO-2026-0001``. Every refused transition changes nothing.
+
+A document priced with ``prices_include_tax`` takes its unit prices as gross (the tax is
+taken out of each line, see ``core.crm.documents``); an order keeps its quote's choice and
+an invoice its order's. When an order's invoice is paid in full the order becomes ``paid``
+(:func:`order_paid`, called by ``services.settling`` in the payment's transaction).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from crmledger.core.crm.documents import (
 )
 from crmledger.core.errors import InvalidFieldError, TransitionError
 from crmledger.core.money import from_minor, to_minor
+from crmledger.services.billing_common import emit
 from crmledger.services.crm_ports import (
     DocumentQuery,
     LineRow,
@@ -51,7 +57,7 @@ from crmledger.services.crm_ports import (
     TaxCategoryRow,
 )
 from crmledger.services.deals import win_deal
-from crmledger.services.errors import NotFoundError, VersionConflictError
+from crmledger.services.errors import ConflictError, NotFoundError, VersionConflictError
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.products import MAX_MINOR, book_scales, minor_units, scale_of
 from crmledger.services.trail import OPERATOR, Actor, record
@@ -62,7 +68,7 @@ DESCRIPTION_MAX = 2000
 #: Largest quantity, and most decimal places of a discount (the core bounds the rest).
 MAX_QUANTITY = Decimal(10) ** 12
 DISCOUNT_PLACES = 6
-_EDITABLE = frozenset({"lines", "valid_until", "deal_id"})
+_EDITABLE = frozenset({"lines", "valid_until", "deal_id", "prices_include_tax"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +85,13 @@ class DraftLine:
 
 @dataclass(frozen=True, slots=True)
 class Priced:
-    """Lines with every value filled in, and what they add up to."""
+    """Lines with every value filled in, and what they add up to; ``prices_include_tax``:
+    the unit prices were taken as gross."""
 
     currency: str
     lines: tuple[Line, ...]
     totals: Totals
+    prices_include_tax: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +108,7 @@ class SalesDocument:
     version: int
     created_at: datetime
     updated_at: datetime
+    prices_include_tax: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,23 +218,54 @@ def price_lines(
     currency: str,
     drafts: Sequence[DraftLine],
     rules: Mapping[str, TaxRule] | None = None,
+    *,
+    inclusive: bool = False,
 ) -> Priced:
     """Fill in ``drafts`` from their products and add them up under the tax ``rules``
-    (default: each category's current rule); errors name the line's field
-    (``lines[2].quantity``)."""
-    scales = book_scales(uow)
+    (default: each category's current rule), the unit prices taken as gross when
+    ``inclusive``; errors name the line's field (``lines[2].quantity``)."""
+    ids = sorted({d.product_id for d in drafts if d.product_id is not None})
+    products = {r.id: r for r in uow.commerce.products(ids)}
+    taxes = tax_rules(uow) if rules is None else rules
+    return priced_with(products, book_scales(uow), currency, drafts, taxes, inclusive=inclusive)
+
+
+def priced_with(
+    products: Mapping[int, ProductRow],
+    scales: Mapping[str, int],
+    currency: str,
+    drafts: Sequence[DraftLine],
+    rules: Mapping[str, TaxRule],
+    *,
+    inclusive: bool = False,
+) -> Priced:
+    """:func:`price_lines` with the products, scales and tax rules already at hand (bulk
+    paths read them once for many documents)."""
     scale = scale_of(currency, scales)
     if len(drafts) > MAX_LINES:
         raise InvalidFieldError("lines", f"a document has at most {MAX_LINES} lines")
-    ids = sorted({d.product_id for d in drafts if d.product_id is not None})
-    products = {r.id: r for r in uow.commerce.products(ids)}
     lines = tuple(
         _line(i, draft, products, currency, scales, scale) for i, draft in enumerate(drafts)
     )
-    added = totals(lines, scale, tax_rules(uow) if rules is None else rules)
+    added = totals(lines, scale, rules, inclusive=inclusive)
     if abs(to_minor(added.gross, scale)) > MAX_MINOR:
         raise InvalidFieldError("lines", "the document's total is too large")
-    return Priced(currency, lines, added)
+    return Priced(currency, lines, added, inclusive)
+
+
+def stored_drafts(lines: Iterable[LineRow], scale: int) -> list[DraftLine]:
+    """Stored lines as draft lines again, at their stored prices (to price them anew)."""
+    return [
+        DraftLine(
+            product_id=r.product_id,
+            description=r.description,
+            quantity=Decimal(r.quantity),
+            unit_price=from_minor(r.unit_price_minor, scale),
+            discount=Decimal(r.discount),
+            tax_category=r.tax_category,
+        )
+        for r in lines
+    ]
 
 
 def _line_rows(priced: Priced, uow: UnitOfWork) -> tuple[LineRow, ...]:
@@ -296,6 +336,7 @@ def _common(row: QuoteRow | OrderRow, scales: Mapping[str, int]) -> dict[str, An
         "version": row.version,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
+        "prices_include_tax": row.prices_include_tax,
     }
 
 
@@ -338,6 +379,7 @@ def _priced(row: Document, priced: Priced, uow: UnitOfWork) -> Document:
         tax_minor=to_minor(priced.totals.tax, scale),
         gross_minor=to_minor(priced.totals.gross, scale),
         lines=_line_rows(priced, uow),
+        prices_include_tax=priced.prices_include_tax,
     )
 
 
@@ -350,6 +392,7 @@ def _view(row: QuoteRow | OrderRow) -> dict[str, Any]:
         "status": row.status,
         "lines": len(row.lines),
         "gross_minor": row.gross_minor,
+        "prices_include_tax": row.prices_include_tax,
     }
 
 
@@ -407,6 +450,7 @@ def _order_of_quote(uow: UnitOfWork, quote: QuoteRow, today: date, at: datetime)
         created_at=at,
         updated_at=at,
         lines=quote.lines,
+        prices_include_tax=quote.prices_include_tax,
     )
     return replace(row, id=uow.commerce.insert_order(row))
 
@@ -442,6 +486,25 @@ def _order_to(target: OrderStatus) -> OrderStep:
     return step
 
 
+def order_paid(uow: UnitOfWork, actor: Actor, order_id: int, at: datetime) -> OrderRow | None:
+    """Move ``order_id`` to ``paid`` in ``uow``'s transaction, its invoice being paid in
+    full; ``None`` (and nothing changed) when there is no such order or it cannot be paid
+    (cancelled, or paid already)."""
+    before = uow.commerce.order(order_id)
+    if before is None:
+        return None
+    try:
+        status = order_transition(OrderStatus(before.status), OrderStatus.PAID)
+    except TransitionError:
+        return None
+    after = replace(before, status=status.value, version=before.version + 1, updated_at=at)
+    if not uow.commerce.update_order(after, before.version):
+        raise ConflictError(f"order {order_id} changed meanwhile")
+    changes = ({"status": before.status}, {"status": after.status})
+    record(uow, actor, at, "order.pay", "order", order_id, *changes)
+    return after
+
+
 def _accept(row: QuoteRow, today: date) -> QuoteRow:
     status = accept_quote(QuoteStatus(row.status), row.valid_until, today)
     return replace(row, status=status.value, decided_on=today)
@@ -459,11 +522,14 @@ class SalesService:
         """The same service for another actor."""
         return SalesService(self._uow, self._clock, actor)
 
-    def preview(self, currency: str, lines: Sequence[DraftLine]) -> Priced:
-        """Price and add up ``lines`` without storing anything (the editor's live totals)."""
+    def preview(
+        self, currency: str, lines: Sequence[DraftLine], *, prices_include_tax: bool = False
+    ) -> Priced:
+        """Price and add up ``lines`` without storing anything (the editor's live totals);
+        with ``prices_include_tax`` the unit prices are gross."""
         self._actor.require("sales", "read")
         with self._uow(readonly=True) as uow:
-            return price_lines(uow, currency, lines)
+            return price_lines(uow, currency, lines, inclusive=prices_include_tax)
 
     # -- quotes ---------------------------------------------------------------------------
 
@@ -474,15 +540,18 @@ class SalesService:
         lines: Sequence[DraftLine],
         valid_until: date | None = None,
         deal_id: int | None = None,
+        *,
+        prices_include_tax: bool = False,
     ) -> Quote:
-        """A draft quote numbered ``Q-<year>-<n>``, dated today."""
+        """A draft quote numbered ``Q-<year>-<n>``, dated today; with ``prices_include_tax``
+        its unit prices are gross."""
         self._actor.require("sales", "write")
         today, at = self._clock.today(), self._clock.now()
         if valid_until is not None and valid_until < today:
             raise InvalidFieldError("valid_until", "lies before the quote's date")
         with self._uow() as uow:
             _check_party_and_deal(uow, party_id, deal_id)
-            priced = price_lines(uow, currency, lines)
+            priced = price_lines(uow, currency, lines, inclusive=prices_include_tax)
             number = uow.commerce.next_number("quote", today.year)
             row = QuoteRow(
                 id=0,
@@ -512,7 +581,8 @@ class SalesService:
     def update_quote(
         self, quote_id: int, changes: Mapping[str, Any], if_version: int | None
     ) -> Quote:
-        """Change a draft's ``lines`` (as a whole), ``valid_until`` or ``deal_id``."""
+        """Change a draft's ``lines`` (as a whole), ``valid_until``, ``deal_id`` or
+        ``prices_include_tax`` (its lines are priced anew)."""
         self._actor.require("sales", "write")
         bad = sorted(set(changes) - _EDITABLE)
         if bad:
@@ -547,9 +617,14 @@ class SalesService:
         deal_id = changes.get("deal_id", row.deal_id)
         _check_party_and_deal(uow, row.party_id, deal_id)
         row = replace(row, valid_until=valid_until, deal_id=deal_id)
-        if "lines" not in changes:
+        if "lines" not in changes and "prices_include_tax" not in changes:
             return row
-        return _priced(row, price_lines(uow, row.currency, changes["lines"]), uow)
+        inclusive = changes.get("prices_include_tax", row.prices_include_tax)
+        if not isinstance(inclusive, bool):
+            raise InvalidFieldError("prices_include_tax", "is true or false")
+        scale = scale_of(row.currency, book_scales(uow))
+        lines = changes["lines"] if "lines" in changes else stored_drafts(row.lines, scale)
+        return _priced(row, price_lines(uow, row.currency, lines, inclusive=inclusive), uow)
 
     def get_quote(self, quote_id: int) -> Quote:
         """One quote; :class:`NotFoundError` when there is none."""
@@ -606,6 +681,7 @@ class SalesService:
                 {"status": before.status},
                 {"status": after.status},
             )
+            emit(uow, "quote", quote_id, f"quote.{after.status}", at, party_id=after.party_id)
             order = None
             if after.status == QuoteStatus.ACCEPTED:
                 order = self._ordered(uow, after, today, at)
@@ -616,6 +692,7 @@ class SalesService:
     def _ordered(self, uow: UnitOfWork, quote: QuoteRow, today: date, at: datetime) -> SalesOrder:
         order = _order_of_quote(uow, quote, today, at)
         record(uow, self._actor, at, "order.create", "order", order.id, None, _view(order))
+        emit(uow, "order", order.id, "order.confirmed", at, party_id=order.party_id)
         if quote.deal_id is not None:
             win_deal(uow, self._actor, quote.deal_id, at)
         return _order(uow, order)
@@ -623,14 +700,21 @@ class SalesService:
     # -- orders -----------------------------------------------------------------------------
 
     def create_order(
-        self, party_id: int, currency: str, lines: Sequence[DraftLine], deal_id: int | None = None
+        self,
+        party_id: int,
+        currency: str,
+        lines: Sequence[DraftLine],
+        deal_id: int | None = None,
+        *,
+        prices_include_tax: bool = False,
     ) -> SalesOrder:
-        """A draft order numbered ``SO-<year>-<n>``, dated today, without a quote."""
+        """A draft order numbered ``SO-<year>-<n>``, dated today, without a quote; with
+        ``prices_include_tax`` its unit prices are gross."""
         self._actor.require("sales", "write")
         today, at = self._clock.today(), self._clock.now()
         with self._uow() as uow:
             _check_party_and_deal(uow, party_id, deal_id)
-            priced = price_lines(uow, currency, lines)
+            priced = price_lines(uow, currency, lines, inclusive=prices_include_tax)
             number = uow.commerce.next_number("order", today.year)
             row = OrderRow(
                 id=0,
@@ -707,6 +791,7 @@ class SalesService:
                 {"status": before.status},
                 {"status": after.status},
             )
+            emit(uow, "order", order_id, f"order.{after.status}", at, party_id=after.party_id)
             order = _order(uow, after)
             uow.commit()
         return order

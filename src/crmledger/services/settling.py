@@ -3,7 +3,9 @@
 A receipt posts bank against receivable at the day's rate and is then allocated to the
 customer's open invoices in the same currency, oldest first or as the user chooses; what is
 left is customer credit, applied later or refunded. Allocating between documents booked at
-different rates posts the realised exchange difference (``core.billing.settlement``)::
+different rates posts the realised exchange difference (``core.billing.settlement``). An
+invoice of a sales order that is paid in full moves the order to ``paid`` in the same
+transaction::
 
     payments = PaymentService(uow, clock).acting_as(actor)
     receipt = payments.record(party_id=7, amount=Decimal("50.00"), currency="EUR",
@@ -28,7 +30,6 @@ from crmledger.core.billing.settlement import (
     base_share,
     chosen,
     oldest_first,
-    status_of,
 )
 from crmledger.core.errors import InvalidFieldError
 from crmledger.core.money import from_minor, to_minor
@@ -50,44 +51,38 @@ from crmledger.services.billing_ports import (
     PaymentRow,
 )
 from crmledger.services.billing_views import Payment, payment_view
-from crmledger.services.deals import win_open_deal
 from crmledger.services.dunning import settle_dunning
 from crmledger.services.errors import ConflictError
+from crmledger.services.payment_rules import (
+    DEFAULT_BANK,
+    KINDS,
+    METHODS,
+    NewPayment,
+    drawn,
+    order_settled,
+)
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.products import book_scales, minor_units, scale_of
+from crmledger.services.settling_batch import record_payments
 from crmledger.services.trail import OPERATOR, Actor, record
 
-#: Payment kind → (the documents it settles, its number prefix, its series).
-KINDS = {
-    "receipt": ("invoice", "RC", "receipt"),
-    "vendor_payment": ("bill", "PY", "vpay"),  # series fit document_sequences (10)
-}
-METHODS = ("transfer", "card", "cash", "cheque", "direct_debit", "other")
-DEFAULT_BANK = "Assets:Bank:Checking"
+__all__ = [
+    "DEFAULT_BANK",
+    "KINDS",
+    "METHODS",
+    "AgingLine",
+    "CurrencyBalance",
+    "NewPayment",
+    "PartyBalance",
+    "PaymentService",
+    "aging_lines",
+    "apply_credit",
+    "party_balance",
+]
 
 
 def _item(row: BillingDocumentRow | PaymentRow, on: date | None) -> OpenItem:
     return OpenItem(row.id, on or date.min, Decimal(row.open_minor), Decimal(row.open_base_minor))
-
-
-def _drawn(
-    row: BillingDocumentRow, amount: int, base: int, by: str, day: date, at: datetime
-) -> BillingDocumentRow:
-    paid = row.paid_minor + (amount if by == "payment" else 0)
-    credited = row.credited_minor + (amount if by == "credit_note" else 0)
-    status = status_of(Decimal(row.gross_minor), Decimal(paid), Decimal(credited))
-    return replace(
-        row,
-        open_minor=row.open_minor - amount,
-        open_base_minor=row.open_base_minor - base,
-        paid_minor=paid,
-        credited_minor=credited,
-        status=status.value,
-        settled_on=day if status is InvoiceStatus.PAID else row.settled_on,
-        version=row.version + 1,
-        updated_at=at,
-        lines=(),
-    )
 
 
 def apply_credit(
@@ -147,7 +142,7 @@ def apply_credit(
             created_at=at,
         )
     )
-    updated = _drawn(invoice, amount_minor, invoice_base, credit_kind, day, at)
+    updated = drawn(invoice, amount_minor, invoice_base, credit_kind, day, at)
     if not uow.billing.update_document(updated, invoice.version):
         raise ConflictError(f"{invoice.kind} {invoice.id} changed meanwhile")
     _draw_credit(uow, credit, amount_minor, credit_base, at)
@@ -172,19 +167,7 @@ def apply_credit(
         )
         settle_dunning(uow, actor, invoice.id, updated.status, at)
         if updated.status == InvoiceStatus.PAID and invoice.order_id is not None:
-            _order_paid(uow, actor, invoice.order_id, invoice.id, at)
-
-
-def _order_paid(
-    uow: UnitOfWork, actor: Actor, order_id: int, invoice_id: int, at: datetime
-) -> None:
-    """A paid invoice's order is paid: say so to subscribers and win its deal if open."""
-    order = uow.commerce.order(order_id)
-    if order is None:
-        return
-    emit(uow, "order", order_id, "order.paid", at, invoice_id=invoice_id, party_id=order.party_id)
-    if order.deal_id is not None:
-        win_open_deal(uow, actor, order.deal_id, at)
+            order_settled(uow, actor, invoice.order_id, invoice.id, at)
 
 
 def _draw_credit(
@@ -212,21 +195,6 @@ def _draw_credit(
         done = uow.billing.update_document(drawn_doc, credit.version)
     if not done:
         raise ConflictError(f"{credit.kind} {credit.id} changed meanwhile")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NewPayment:
-    """A payment as a user enters it; ``rate`` overrides the rate table's."""
-
-    party_id: int
-    amount: Decimal
-    currency: str
-    paid_on: date | None = None
-    kind: str = "receipt"
-    method: str = "transfer"
-    bank_account: str = DEFAULT_BANK
-    reference: str = ""
-    rate: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,31 +272,15 @@ class PaymentService:
 
     def record_batch(self, payments: Sequence[NewPayment]) -> list[int]:
         """Record and allocate (oldest first) every payment in ONE transaction, for bulk
-        loads; each passes the checks :meth:`record` makes. A refusal names the payment as
-        ``payments[i]``."""
+        loads; each passes the checks :meth:`record` makes and is allocated as
+        :meth:`record` would, written set-based (see :mod:`~.settling_batch`). A refusal
+        names the payment as ``payments[i]``."""
         self._actor.require("billing", "write")
         at = self._clock.now()
-        ids = []
         with self._uow() as uow:
-            for index, new in enumerate(payments):
-                try:
-                    ids.append(self._record_one(uow, new, at))
-                except InvalidFieldError as error:
-                    raise InvalidFieldError(
-                        f"payments[{index}].{error.field}", str(error)
-                    ) from error
+            ids = record_payments(uow, self._actor, payments, at, self._clock.today())
             uow.commit()
         return ids
-
-    def _record_one(self, uow: UnitOfWork, new: NewPayment, at: datetime) -> int:
-        if new.kind not in KINDS:
-            raise InvalidFieldError("kind", f"one of {', '.join(KINDS)}")
-        if new.method not in METHODS:
-            raise InvalidFieldError("method", f"one of {', '.join(METHODS)}")
-        day = new.paid_on or self._clock.today()
-        row = self._post_payment(uow, new, day, at)
-        self._allocate(uow, row, None, day, at)
-        return row.id
 
     def _post_payment(
         self, uow: UnitOfWork, new: NewPayment, day: date, at: datetime

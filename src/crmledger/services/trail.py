@@ -12,7 +12,7 @@ write, so a change and its audit record commit together or not at all::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +46,17 @@ class Actor:
 OPERATOR = Actor(LOCAL_OPERATOR, "cli")
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One audited write: what was done to which resource, with its state before and after."""
+
+    action: str
+    resource: str
+    resource_id: object
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+
+
 def record(
     uow: UnitOfWork,
     actor: Actor,
@@ -57,17 +68,30 @@ def record(
     after: Mapping[str, Any] | None = None,
 ) -> None:
     """Append one audit record (personal fields redacted) in ``uow``'s transaction."""
+    record_many(uow, actor, at, [Change(action, resource, resource_id, before, after)])
+
+
+def record_many(uow: UnitOfWork, actor: Actor, at: datetime, changes: Sequence[Change]) -> None:
+    """Append an audit record per change, chained in order, in one write (bulk paths)."""
+    if not changes:
+        return
     seq, previous = uow.audit.head()
-    entry = AuditRecord(
-        seq=seq + 1,
-        at=at,
-        actor=actor.audit_id,
-        role=actor.principal.role.value,
-        via=actor.principal.via,
-        request_id=actor.request_id,
-        action=action,
-        resource=resource,
-        resource_id=str(resource_id),
-        changes=diff(before, after),
-    )
-    uow.audit.append([StoredAudit(entry, previous, audit_hash(entry, previous))])
+    rows = []
+    for change in changes:
+        seq += 1
+        entry = AuditRecord(
+            seq=seq,
+            at=at,
+            actor=actor.audit_id,
+            role=actor.principal.role.value,
+            via=actor.principal.via,
+            request_id=actor.request_id,
+            action=change.action,
+            resource=change.resource,
+            resource_id=str(change.resource_id),
+            changes=diff(change.before, change.after),
+        )
+        digest = audit_hash(entry, previous)
+        rows.append(StoredAudit(entry, previous, digest))
+        previous = digest
+    uow.audit.append(rows)

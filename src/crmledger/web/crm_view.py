@@ -41,6 +41,7 @@ BADGES = {
     "cancelled": "badge-warning",
     "confirmed": "badge-info",
     "fulfilled": "badge-ok",
+    "paid": "badge-ok",
     "urgent": "badge-error",
     "high": "badge-warning",
 }

@@ -1,4 +1,5 @@
-"""One customer's page: profile, contacts, timeline, deals, quotes and orders, finance.
+"""One customer's page: profile, contacts, timeline, deals, quotes and orders, finance,
+and the 360 panel (:mod:`.insight_view`).
 
 Each section shows only what the viewer's role may read, and each form only to a role that
 may write; a form posted from the page that the service refuses comes back on this page
@@ -22,6 +23,7 @@ from crmledger.services.crm_ports import DealQuery, DocumentQuery
 from crmledger.services.deals import StoredPipeline
 from crmledger.web import billing_view, crm_view, deal_form, interaction_form
 from crmledger.web.forms import Draft
+from crmledger.web.insight_view import insight_panel
 from crmledger.web.pages_customers import load
 from crmledger.web.render import page
 from crmledger.web.session import Signed, Viewer
@@ -186,6 +188,7 @@ def customer_context(
         "deal_form": None,
         "documents": None,
         "finance": None,
+        "insight": None,
         "can_quote": viewer.can("sales", "write"),
         "title": party.display_name,
     }
@@ -197,6 +200,8 @@ def customer_context(
         context["documents"] = _documents(viewer, party.id)
     if viewer.can("billing", "read"):
         context["finance"] = _finance(viewer, party.id)
+    if viewer.can("reports", "read"):
+        context["insight"] = insight_panel(viewer, party.id)
     return context
 
 

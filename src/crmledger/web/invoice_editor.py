@@ -1,13 +1,15 @@
 """The invoice and bill editor: choose the party, type the lines, see the totals, save.
 
 A new invoice starts from its customer (``/invoices/new?party=7``; without a party the page
-asks for one), a bill from its vendor (``/bills/new?party=9``). The lines are the quote
-editor's: picking a product fills the row (``/quotes/line``) and every change posts the
-editor to ``/invoices/preview``, which answers with the totals the sales service prices
-(money is never added up in the browser). A bill's lines name their expense account.
-"Save draft" stores it; "Save and issue" numbers and posts it too::
+asks for one), a bill from its vendor (``/bills/new?party=9``); a draft opens again at
+``/invoices/12/edit`` (``/bills/13/edit``). The lines are the quote editor's: picking a
+product fills the row (``/quotes/line``) and every change, the "Prices include tax" box
+included, posts the editor to ``/invoices/preview``, which answers with the totals the sales
+service prices (money is never added up in the browser). A bill's lines name their expense
+account. "Save draft" stores it; "Save and issue" numbers and posts it too::
 
     POST /invoices/new?party=7   action=save|issue|add-line|remove-2
+    POST /invoices/12/edit       version=1 action=save|issue|...
     POST /bills/new?party=9      ...
 """
 
@@ -23,13 +25,14 @@ from starlette.datastructures import FormData
 
 from crmledger.core.access import PermissionDeniedError
 from crmledger.core.crm.parties import Party
-from crmledger.core.errors import LedgerError
+from crmledger.core.errors import InvalidFieldError, LedgerError, TransitionError
 from crmledger.services.billing_views import BillingDoc
 from crmledger.services.crm_ports import PartyQuery
+from crmledger.services.errors import VersionConflictError
 from crmledger.web import billing_view, forms, invoice_form, quote_form
 from crmledger.web.invoice_form import InvoiceForm
 from crmledger.web.pages_customers import load as load_party
-from crmledger.web.pages_quotes import CURRENCIES, preview_context, product_options
+from crmledger.web.pages_quotes import CURRENCIES, product_options
 from crmledger.web.params import sentence, text
 from crmledger.web.render import flash, fragment, page
 from crmledger.web.session import Signed, Viewer
@@ -53,15 +56,63 @@ def expense_accounts(viewer: Viewer, current: list[str]) -> list[str]:
     return names + sorted({c for c in current if c and c not in names})
 
 
+def preview_context(
+    viewer: Viewer, currency: str, rows: list[dict[str, str]], inclusive: bool
+) -> dict[str, Any]:
+    """Totals of the non-blank ``rows`` (unit prices gross when ``inclusive``) and each
+    row's net (by key), or the first problem, as ``_quote_totals.html`` shows them."""
+    kept = [r for r in rows if any(r[n] for n in quote_form.LINE_FIELDS)]
+    errors = forms.Errors()
+    lines = quote_form.draft_lines(kept, errors)
+    context: dict[str, Any] = {"priced": None, "problem": "", "nets": {}}
+    context["keys"] = [r["line_key"] for r in rows]
+    if errors:
+        index = int(next(iter(errors)).rsplit("-", 1)[1])
+        context["problem"] = f"Line {rows.index(kept[index]) + 1}: {next(iter(errors.values()))}"
+        return context
+    if not lines:
+        return context
+    try:
+        priced = viewer.book.sales.preview(currency, lines, prices_include_tax=inclusive)
+    except PermissionDeniedError:
+        raise
+    except InvalidFieldError as exc:
+        context["problem"] = _line_problem(exc, rows, kept)
+        return context
+    context["priced"] = priced
+    context["nets"] = {
+        row["line_key"]: total.net for row, total in zip(kept, priced.totals.lines, strict=True)
+    }
+    return context
+
+
+def _line_problem(
+    error: InvalidFieldError, rows: list[dict[str, str]], kept: list[dict[str, str]]
+) -> str:
+    found = re.fullmatch(r"lines\[(\d+)\]\.(\w+)", error.field)
+    if found is None or int(found.group(1)) >= len(kept):
+        return sentence(error)
+    position = rows.index(kept[int(found.group(1))]) + 1
+    label = quote_form.LABELS.get(f"line-{found.group(2)}", found.group(2))
+    return f"Line {position}: {forms.message(error, label)}"
+
+
 def editor(
-    request: Request, viewer: Viewer, kind: str, party: Party, draft: InvoiceForm, status: int = 200
+    request: Request,
+    viewer: Viewer,
+    kind: str,
+    party: Party,
+    draft: InvoiceForm,
+    status: int = 200,
+    doc: BillingDoc | None = None,
 ) -> Response:
-    """The editor page for a new invoice or bill."""
+    """The editor page for a new invoice or bill, or for the draft ``doc``."""
     assert party.id is not None
     name, role, section = KINDS[kind]
     rows = draft.shown_rows()
     context: dict[str, Any] = {
         "kind": kind,
+        "doc": doc,
         "party": party,
         "party_role": role,
         "form": draft,
@@ -71,10 +122,12 @@ def editor(
         if kind == "bill"
         else [],
         "currencies": CURRENCIES,
-        "preview": preview_context(viewer, draft.values["currency"], rows),
-        "action_url": f"{section}/new?party={party.id}",
-        "cancel_url": section,
-        "title": f"New {name} for {party.display_name}",
+        "preview": preview_context(
+            viewer, draft.values["currency"], rows, invoice_form.inclusive(draft)
+        ),
+        "action_url": f"{section}/{doc.id}/edit" if doc else f"{section}/new?party={party.id}",
+        "cancel_url": billing_view.href(doc) if doc else section,
+        "title": billing_view.title(doc) if doc else f"New {name} for {party.display_name}",
     }
     template = "invoice_editor.html"
     return page(request, template, context, viewer=viewer, active=section, status=status)
@@ -195,5 +248,75 @@ async def preview(request: Request, viewer: Signed) -> Response:
 def _preview(viewer: Viewer, form: FormData) -> Response:
     viewer.principal.require("billing", "read")
     currency = forms.value(form, "currency", 10).upper()
-    context = preview_context(viewer, currency, quote_form.all_rows(form))
+    inclusive = forms.value(form, "prices_include_tax", 5) == "on"
+    context = preview_context(viewer, currency, quote_form.all_rows(form), inclusive)
     return fragment("_quote_totals.html", {"preview": context, "oob": True})
+
+
+# -- a stored draft ------------------------------------------------------------------------
+
+
+def _edit(request: Request, viewer: Viewer, kind: str, document_id: int) -> Response:
+    viewer.principal.require("billing", "write")
+    doc = billing_view.load(viewer, document_id, (kind,))
+    if doc.status != "draft":
+        response = RedirectResponse(billing_view.href(doc), 303)
+        flash(request, response, f"{billing_view.title(doc)} is issued: credit it.", "error")
+        return response
+    party = load_party(viewer, doc.party_id)
+    return editor(request, viewer, kind, party, invoice_form.of_document(doc), doc=doc)
+
+
+@router.get("/invoices/{document_id:int}/edit")
+def edit_invoice(request: Request, document_id: int, viewer: Signed) -> Response:
+    """A draft invoice in the editor."""
+    return _edit(request, viewer, "invoice", document_id)
+
+
+@router.get("/bills/{document_id:int}/edit")
+def edit_bill(request: Request, document_id: int, viewer: Signed) -> Response:
+    """A draft bill in the editor."""
+    return _edit(request, viewer, "bill", document_id)
+
+
+@router.post("/invoices/{document_id:int}/edit")
+async def save_invoice(request: Request, document_id: int, viewer: Signed) -> Response:
+    """Store the draft's changes (and issue it when asked)."""
+    form = await request.form()
+    return await run_in_threadpool(_save, request, viewer, "invoice", document_id, form)
+
+
+@router.post("/bills/{document_id:int}/edit")
+async def save_bill(request: Request, document_id: int, viewer: Signed) -> Response:
+    """Store the draft bill's changes (and issue it when asked)."""
+    form = await request.form()
+    return await run_in_threadpool(_save, request, viewer, "bill", document_id, form)
+
+
+def _save(
+    request: Request, viewer: Viewer, kind: str, document_id: int, form: FormData
+) -> Response:
+    viewer.principal.require("billing", "write")
+    doc = billing_view.load(viewer, document_id, (kind,))
+    party = load_party(viewer, doc.party_id)
+    draft = invoice_form.read(form)
+    if _no_script_edit(draft):
+        return editor(request, viewer, kind, party, draft, doc=doc)
+    changes = invoice_form.to_changes(draft, kind)
+    status = 422
+    if changes is not None:
+        try:
+            saved = viewer.book.invoices.update(document_id, changes, invoice_form.version(draft))
+        except PermissionDeniedError:
+            raise
+        except VersionConflictError:
+            draft.errors.add("form", "Someone changed this draft meanwhile; reload it to see.")
+            status = 409
+        except TransitionError as exc:
+            draft.errors.add("form", sentence(exc))
+            status = 409
+        except LedgerError as exc:
+            draft.place(exc)
+        else:
+            return _then(request, viewer, saved, draft.values["action"])
+    return editor(request, viewer, kind, party, draft, status=status, doc=doc)

@@ -2,15 +2,18 @@
 
 The editor's rows are the quote editor's (:mod:`.quote_form`: a ``line_key`` per row,
 blank rows dropped, a service's ``lines[2].quantity`` naming the third kept row), plus an
-``account`` column on a bill, where each line names its expense account::
+``account`` column on a bill, where each line names its expense account. The editor opens a
+new document or a stored draft; "Prices include tax" (``prices_include_tax=on``) makes the
+unit prices gross::
 
-    draft = read(form, "bill")
+    draft = read(form)
     new = to_document(draft, "bill", party_id=9)   # NewDocument, or None with errors
+    changes = to_changes(of_document(doc))         # what a draft's update takes
 
 The small forms on an invoice's page are read into the values a service takes::
 
     payment_values(Draft.read(form, PAYMENT_LIMITS))     # amount, day, method, reference
-    credited(Draft.read(form, credit_limits(invoice)), invoice)   # {2: Decimal('1')} or None
+    credited(Draft.read(form, credit_limits(invoice)), invoice)   # [(2, Decimal('1'))] or None
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from starlette.datastructures import FormData
 
@@ -26,6 +30,7 @@ from crmledger.services.billing_views import BillingDoc
 from crmledger.services.invoicing import DocumentLine, NewDocument
 from crmledger.services.settling import METHODS
 from crmledger.web import forms, quote_form
+from crmledger.web.crm_view import plain
 from crmledger.web.params import parse_date
 
 LIMITS = {
@@ -34,12 +39,14 @@ LIMITS = {
     "due_on": 20,
     "reference": 200,
     "note": 2000,
+    "prices_include_tax": 5,
+    "version": 12,
     "action": 20,
 }
 RULES = {
     r"lines\[(\d+)\]\.(\w+)": r"line-\2-\1",
     r"lines": "lines",
-    r"(currency|issued_on|due_on|reference|note)": r"\1",
+    r"(currency|issued_on|due_on|reference|note|prices_include_tax)": r"\1",
 }
 LABELS = {
     **quote_form.LABELS,
@@ -127,6 +134,64 @@ def _lines(draft: InvoiceForm, kind: str) -> list[DocumentLine] | None:
     ]
 
 
+def inclusive(draft: InvoiceForm) -> bool:
+    """Whether "Prices include tax" is ticked."""
+    return draft.values["prices_include_tax"] == "on"
+
+
+def version(draft: InvoiceForm) -> int | None:
+    """The version a draft was opened at (None when missing)."""
+    text = draft.values["version"]
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def of_document(doc: BillingDoc) -> InvoiceForm:
+    """The editor filled from a stored draft."""
+    values = {
+        "currency": doc.currency,
+        "issued_on": doc.issued_on.isoformat() if doc.issued_on else "",
+        "due_on": doc.due_on.isoformat() if doc.due_on else "",
+        "reference": doc.reference,
+        "note": doc.note,
+        "prices_include_tax": "on" if doc.prices_include_tax else "",
+        "version": str(doc.version),
+        "action": "",
+    }
+    rows = [
+        {
+            "line_key": str(i),
+            "product_id": "" if line.product_id is None else str(line.product_id),
+            "description": line.description,
+            "quantity": plain(line.quantity),
+            "unit_price": str(line.unit_price),
+            "discount": "" if line.discount == 0 else plain(line.discount),
+            "tax_category": line.tax_category,
+            "account": line.account if doc.kind == "bill" else "",
+        }
+        for i, line in enumerate(doc.lines)
+    ]
+    return InvoiceForm(values, rows)
+
+
+def to_changes(draft: InvoiceForm, kind: str) -> dict[str, Any] | None:
+    """What the editor changes on a stored draft (a blank date keeps the draft's; a blank
+    due date lets the payment terms set it), or None with the reasons in ``draft.errors``."""
+    new = to_document(draft, kind, 0)
+    if new is None:
+        return None
+    changes: dict[str, Any] = {
+        "currency": new.currency,
+        "lines": new.lines,
+        "due_on": new.due_on,
+        "reference": new.reference,
+        "note": new.note,
+        "prices_include_tax": new.prices_include_tax,
+    }
+    if new.issued_on is not None:
+        changes["issued_on"] = new.issued_on
+    return changes
+
+
 def to_document(draft: InvoiceForm, kind: str, party_id: int) -> NewDocument | None:
     """The draft document typed, or None with the reasons in ``draft.errors``."""
     if not draft.rows:
@@ -144,6 +209,7 @@ def to_document(draft: InvoiceForm, kind: str, party_id: int) -> NewDocument | N
         due_on=due,
         reference=draft.values["reference"],
         note=draft.values["note"],
+        prices_include_tax=inclusive(draft),
     )
 
 
@@ -175,13 +241,13 @@ def credit_limits(invoice: BillingDoc) -> dict[str, int]:
     return {f"credit-{line.position}": 30 for line in invoice.lines} | {"reason": 2000}
 
 
-def credited(draft: forms.Draft, invoice: BillingDoc) -> dict[int, Decimal] | None:
-    """Quantities to credit per line position; None when every one is blank: the whole
-    invoice is credited."""
-    chosen: dict[int, Decimal] = {}
+def credited(draft: forms.Draft, invoice: BillingDoc) -> list[tuple[int, Decimal]] | None:
+    """``(position, quantity)`` to credit, one per quantity typed; None when every one is
+    blank: the whole invoice is credited."""
+    chosen: list[tuple[int, Decimal]] = []
     for line in invoice.lines:
         name = f"credit-{line.position}"
         quantity = forms.decimal(draft.get(name), name, draft.errors, "Quantity")
         if quantity is not None:
-            chosen[line.position] = quantity
+            chosen.append((line.position, quantity))
     return chosen or None

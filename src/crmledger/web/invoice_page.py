@@ -2,10 +2,11 @@
 that act on it.
 
 The page offers only what the viewer's role may do and the document's state allows: a
-draft is issued; an open invoice or bill takes a payment; an issued invoice is credited in
-full or line by line; an invoice or credit note is downloaded as PDF or Factur-X. A form
-the service refuses comes back on this page with the error next to its field; the routes
-that post live in :mod:`.pages_invoices` and :mod:`.pages_payments`::
+draft is issued, changed in the editor or deleted; an open invoice or bill takes a payment;
+an issued invoice is credited in full or line by line; an invoice or credit note is
+downloaded as PDF or Factur-X. A form the service refuses comes back on this page with the
+error next to its field; the routes that post live in :mod:`.pages_invoices` and
+:mod:`.pages_payments`::
 
     return document_response(request, viewer, doc, payment=draft, status=422)
 """
@@ -37,8 +38,11 @@ def blank_payment(doc: BillingDoc) -> forms.Draft:
 
 def _actions(viewer: Viewer, doc: BillingDoc) -> dict[str, bool]:
     writes = viewer.can("billing", "write")
+    draft = writes and doc.status == "draft" and doc.kind in ("invoice", "bill")
     return {
         "can_issue": writes and doc.status == "draft",
+        "can_edit": draft,
+        "can_delete": draft,
         "can_pay": writes and doc.kind in ("invoice", "bill") and doc.status in OPEN,
         "can_credit": writes and doc.kind == "invoice" and doc.status in CREDITABLE,
         "can_print": doc.kind in PRINTABLE,

@@ -33,7 +33,6 @@ LOG_FILTERS = (
 #: Sections that exist in the navigation but not yet in the product.
 PLACEHOLDERS = {
     "/imports": ("Imports", "Importing CSV, XLSX, JSON, bank and plain-text accounting files."),
-    "/sync": ("Sync", "Connectors that keep outside CRM and finance systems in step."),
     "/settings": ("Settings", "Users, roles, API tokens and the book's settings."),
 }
 

@@ -6,6 +6,7 @@ download. Actions post the version the page was shown at::
 
     /invoices?status=issued&party=7&overdue=on
     POST /invoices/12/issue        version=1 [override=on]
+    POST /invoices/13/delete       version=1   (a draft; the list follows)
     POST /invoices/12/credit       credit-1=2 reason=... (all blank: the whole invoice)
     POST /invoices/from-order/5    -> the new draft's page
 """
@@ -140,6 +141,39 @@ def _issue(
         return document_response(request, viewer, doc, 409, error=sentence(exc))
     response = RedirectResponse(billing_view.href(issued), 303)
     flash(request, response, f"Issued {billing_view.title(issued)}.")
+    return response
+
+
+@router.post("/invoices/{document_id:int}/delete")
+async def delete_invoice(request: Request, document_id: int, viewer: Signed) -> Response:
+    """Delete a draft invoice."""
+    form = await request.form()
+    return await run_in_threadpool(_delete, request, document_id, viewer, form, ("invoice",))
+
+
+@router.post("/bills/{document_id:int}/delete")
+async def delete_bill(request: Request, document_id: int, viewer: Signed) -> Response:
+    """Delete a draft bill."""
+    form = await request.form()
+    return await run_in_threadpool(_delete, request, document_id, viewer, form, ("bill",))
+
+
+def _delete(
+    request: Request, document_id: int, viewer: Viewer, form: FormData, kinds: tuple[str, ...]
+) -> Response:
+    viewer.principal.require("billing", "write")
+    doc = billing_view.load(viewer, document_id, kinds)
+    try:
+        viewer.book.invoices.delete(document_id, _version(form))
+    except PermissionDeniedError:
+        raise
+    except VersionConflictError:
+        message = "Someone changed this document meanwhile; reload the page to see."
+        return document_response(request, viewer, doc, 409, error=message)
+    except LedgerError as exc:
+        return document_response(request, viewer, doc, 409, error=sentence(exc))
+    response = RedirectResponse(billing_view.KIND_SECTIONS.get(doc.kind, "/invoices"), 303)
+    flash(request, response, f"Deleted {billing_view.title(doc).lower()}.")
     return response
 
 

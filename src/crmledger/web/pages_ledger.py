@@ -1,4 +1,4 @@
-"""Ledger pages: the dashboard, the chart of accounts, the journal and one entry.
+"""Ledger pages: the dashboard's book panel, the chart of accounts, the journal, one entry.
 
 The journal list filters by journal, state, dates and account (with its sub-accounts) and
 pages by keyset (``next`` is the ``date.id`` of the last row shown). An htmx request gets
@@ -39,9 +39,9 @@ STATES = [(s.value, s.value.capitalize()) for s in EntryState]
 MAX_ID = 2**62
 
 
-@router.get("/")
-def dashboard(request: Request, viewer: Signed) -> Response:
-    """The book at a glance and the latest entries."""
+def book_panel(viewer: Viewer) -> dict[str, Any]:
+    """The book at a glance and the latest entries, for the dashboard
+    (:mod:`crmledger.web.pages_dashboard`)."""
     info = viewer.book.ledger.info()
     recent: list[dict[str, Any]] | None = None
     if viewer.can("journal", "read"):
@@ -54,8 +54,7 @@ def dashboard(request: Request, viewer: Signed) -> Response:
         "lock_date": info.lock_date.isoformat() if info.lock_date else None,
         "entries": recent,
     }
-    context = {"book": book, "chain_ok": None, "title": "Dashboard"}
-    return page(request, "dashboard.html", context, viewer=viewer, active="/")
+    return {"book": book, "chain_ok": None}
 
 
 @router.get("/accounts")

@@ -4,9 +4,10 @@ save, send and accept (which makes the order and wins the deal).
 Money is never added up in the browser: every change posts the editor to
 ``/quotes/preview``, which asks the sales service to price the lines (the same
 ``core.crm.documents.totals`` a saved quote uses) and answers with the totals and each
-row's net amount (out of band, by the row's key). Picking a product posts the row to
-``/quotes/line``, which fills its description, price and tax category from the product.
-Without script the same form saves, and "Add line" and "Remove" reload the editor::
+row's net amount (out of band, by the row's key), at gross unit prices when "Prices include
+tax" is ticked. Picking a product posts the row to ``/quotes/line``, which fills its
+description, price and tax category from the product. Without script the same form saves,
+and "Add line" and "Remove" reload the editor::
 
     POST /customers/7/quotes/new   action=save|send|accept|add-line|remove-2
     POST /quotes/12                action=save|send|accept ... version=3
@@ -67,8 +68,11 @@ def _deal_options(viewer: Viewer, party_id: int) -> list[tuple[str, str]]:
     ]
 
 
-def preview_context(viewer: Viewer, currency: str, rows: list[dict[str, str]]) -> dict[str, Any]:
-    """Totals of the non-blank ``rows`` and each row's net (by key), or the first problem."""
+def preview_context(
+    viewer: Viewer, currency: str, rows: list[dict[str, str]], inclusive: bool = False
+) -> dict[str, Any]:
+    """Totals of the non-blank ``rows`` (unit prices gross when ``inclusive``) and each row's
+    net (by key), or the first problem."""
     kept = [r for r in rows if any(r[n] for n in quote_form.LINE_FIELDS)]
     errors = forms.Errors()
     lines = quote_form.draft_lines(kept, errors)
@@ -81,7 +85,7 @@ def preview_context(viewer: Viewer, currency: str, rows: list[dict[str, str]]) -
     if not lines:
         return context
     try:
-        priced: Priced = viewer.book.sales.preview(currency, lines)
+        priced: Priced = viewer.book.sales.preview(currency, lines, prices_include_tax=inclusive)
     except PermissionDeniedError:
         raise
     except InvalidFieldError as exc:
@@ -124,7 +128,9 @@ def editor(
         "products": product_options(viewer),
         "deals": _deal_options(viewer, party.id),
         "currencies": CURRENCIES,
-        "preview": preview_context(viewer, draft.values["currency"], rows),
+        "preview": preview_context(
+            viewer, draft.values["currency"], rows, quote_form.inclusive(draft)
+        ),
         "action_url": f"/quotes/{quote.id}" if quote else f"/customers/{party.id}/quotes/new",
         "title": f"Quote {quote.number}" if quote else f"New quote for {party.display_name}",
     }
@@ -204,7 +210,14 @@ def _create(request: Request, party_id: int, viewer: Viewer, form: FormData) -> 
     if lines is not None and not draft.errors:
         try:
             currency = draft.values["currency"].upper()
-            quote = viewer.book.sales.create_quote(party_id, currency, lines, until, deal)
+            quote = viewer.book.sales.create_quote(
+                party_id,
+                currency,
+                lines,
+                until,
+                deal,
+                prices_include_tax=quote_form.inclusive(draft),
+            )
         except PermissionDeniedError:
             raise
         except LedgerError as exc:
@@ -240,7 +253,12 @@ def _save(request: Request, quote_id: int, viewer: Viewer, form: FormData) -> Re
     version = quote_form.version(draft)
     status = 422
     if lines is not None and not draft.errors:
-        changes = {"lines": lines, "valid_until": until, "deal_id": deal}
+        changes = {
+            "lines": lines,
+            "valid_until": until,
+            "deal_id": deal,
+            "prices_include_tax": quote_form.inclusive(draft),
+        }
         try:
             saved = viewer.book.sales.update_quote(quote_id, changes, version)
         except VersionConflictError:
@@ -265,7 +283,8 @@ async def preview(request: Request, viewer: Signed) -> Response:
 def _preview(viewer: Viewer, form: FormData) -> Response:
     viewer.principal.require("sales", "read")
     currency = forms.value(form, "currency", 10).upper()
-    context = preview_context(viewer, currency, quote_form.all_rows(form))
+    inclusive = forms.value(form, "prices_include_tax", 5) == "on"
+    context = preview_context(viewer, currency, quote_form.all_rows(form), inclusive)
     return fragment("_quote_totals.html", {"preview": context, "oob": True})
 
 

@@ -1,22 +1,47 @@
-"""Report pages: the trial balance as of a day and one account's ledger.
+"""Report pages: the trial balance, one account's ledger, the income statement, balance
+sheet and cash-flow statement with their downloads, and the entries behind a figure.
 
-Both are plain GET forms, so a report is a URL that can be bookmarked or shared::
+All are plain GET forms, so a report is a URL that can be bookmarked or shared::
 
     /reports/trial-balance?as_of=2026-06-30
     /reports/account-ledger?account=Assets:Bank&from=2026-01-01&to=2026-06-30
+    /reports/balance-sheet?as_of=2026-12-31&last_year=on
+    /reports/balance-sheet/export?as_of=2026-12-31&format=xlsx
+    /reports/drilldown?accounts=Assets:Bank:Checking&to=2026-12-31
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
+from crmledger.core.errors import LedgerError
+from crmledger.core.report_table import statement_table
 from crmledger.core.reports import LedgerLine
-from crmledger.web.params import account_known, parse_date, text
+from crmledger.core.statements import CLOSING_JOURNAL
+from crmledger.formats.report_export import MEDIA_TYPES, export
+from crmledger.web import billing_view
+from crmledger.web.params import (
+    JOURNAL_CODE,
+    account_known,
+    decode_cursor,
+    parse_date,
+    sentence,
+    text,
+)
 from crmledger.web.render import page
-from crmledger.web.session import Signed
+from crmledger.web.session import Signed, Viewer
+from crmledger.web.statement_view import (
+    KINDS,
+    StatementForm,
+    read_form,
+    rows_of,
+    statement_of,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -90,3 +115,132 @@ def account_ledger(request: Request, viewer: Signed) -> Response:
     return page(
         request, "account_ledger.html", context, viewer=viewer, active="/reports", status=status
     )
+
+
+# -- financial statements ------------------------------------------------------------
+
+
+def _statement_page(
+    request: Request, viewer: Viewer, kind: str, form: StatementForm | None = None
+) -> Response:
+    viewer.principal.require("reports", "read")
+    form = form or read_form(kind, dict(request.query_params), billing_view.today())
+    statement = statement_of(viewer, form)
+    base = f"/reports/{kind}/export?{form.query}"
+    context: dict[str, Any] = {
+        "kind": kind,
+        "title": KINDS[kind],
+        "shown": form.shown,
+        "errors": form.errors,
+        "statement": statement,
+        "rows": rows_of(statement) if statement else [],
+        "downloads": [(fmt.upper(), f"{base}&format={fmt}") for fmt in ("csv", "xlsx", "pdf")],
+    }
+    status = 422 if form.errors else 200
+    return page(request, "statement.html", context, viewer=viewer, active="/reports", status=status)
+
+
+def _statement_export(request: Request, viewer: Viewer, kind: str) -> Response:
+    viewer.principal.require("reports", "read")
+    fmt = request.query_params.get("format", "csv")
+    form = read_form(kind, dict(request.query_params), billing_view.today())
+    if fmt not in MEDIA_TYPES:
+        form.errors["format"] = "Download as CSV, XLSX or PDF."
+    statement = statement_of(viewer, form)
+    if statement is None:
+        return _statement_page(request, viewer, kind, form)
+    media, extension = MEDIA_TYPES[fmt]
+    name = f"{kind}-{statement.columns[0].end.isoformat()}.{extension}"
+    return Response(
+        export(statement_table(statement), fmt),
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _register(kind: str) -> None:
+    def show(request: Request, viewer: Signed) -> Response:
+        return _statement_page(request, viewer, kind)
+
+    def download(request: Request, viewer: Signed) -> Response:
+        return _statement_export(request, viewer, kind)
+
+    show.__doc__ = f"The {KINDS[kind].lower()} with its comparison columns."
+    download.__doc__ = f"The {KINDS[kind].lower()} as CSV, XLSX or PDF."
+    router.add_api_route(f"/reports/{kind}", show, methods=["GET"])
+    router.add_api_route(f"/reports/{kind}/export", download, methods=["GET"])
+
+
+for _kind in KINDS:
+    _register(_kind)
+
+
+DRILL_PAGE = 100
+
+
+def _drill_filters(request: Request, errors: dict[str, str]) -> dict[str, Any]:
+    query = request.query_params
+    accounts = [a.strip() for a in query.getlist("accounts") if a.strip()][:100]
+    if not accounts:
+        errors["accounts"] = "Name at least one account."
+    start = parse_date(query.get("from"), "from", errors)
+    end = parse_date(query.get("to"), "to", errors)
+    journals = [j for j in query.getlist("journal") if JOURNAL_CODE.match(j)][:10]
+    excluded = [j for j in query.getlist("exclude_journal") if JOURNAL_CODE.match(j)][:10]
+    closing = bool(query.get("include_closing"))
+    raw_after = text(dict(query), "after")
+    after = decode_cursor(raw_after) if raw_after else None
+    if raw_after and after is None:
+        errors["after"] = "Not a page of this list."
+    return {
+        "accounts": accounts,
+        "start": start,
+        "end": end,
+        "journals": journals,
+        "exclude": [*excluded, *(() if closing else (CLOSING_JOURNAL,))],
+        "after": after,
+    }
+
+
+def _drill_next(request: Request, after: tuple[date, int]) -> str:
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
+    return "/reports/drilldown?" + urlencode([*kept, ("after", f"{after[0]}.{after[1]}")])
+
+
+@router.get("/reports/drilldown")
+def drilldown(request: Request, viewer: Signed) -> Response:
+    """The entries behind a statement figure: postings to its accounts in its days."""
+    viewer.principal.require("reports", "read")
+    errors: dict[str, str] = {}
+    wanted = _drill_filters(request, errors)
+    found = None
+    if not errors:
+        try:
+            found = viewer.book.statements.drilldown(
+                wanted["accounts"],
+                wanted["start"],
+                wanted["end"],
+                journals=wanted["journals"],
+                exclude=wanted["exclude"],
+                after=wanted["after"],
+                limit=DRILL_PAGE,
+            )
+        except LedgerError as error:
+            errors[getattr(error, "field", "accounts")] = sentence(error)
+    context: dict[str, Any] = {
+        "title": "Entries behind the figure",
+        "errors": errors,
+        "accounts": wanted["accounts"],
+        "start": wanted["start"],
+        "end": wanted["end"],
+        "postings": found.postings if found else (),
+        "currency": found.currency if found else "",
+        "total": found.total if found else Decimal(0),
+        "closing_included": CLOSING_JOURNAL not in wanted["exclude"],
+        "next_url": _drill_next(request, found.next_after) if found and found.next_after else None,
+    }
+    status = 422 if errors else 200
+    return page(request, "drilldown.html", context, viewer=viewer, active="/reports", status=status)

@@ -2,7 +2,8 @@
 
 Each row carries a ``line_key`` (its ids end in it, so the preview can answer with the
 row's net amount out of band); rows are read by position, blank rows are dropped, and a
-service's ``lines[2].quantity`` names the third kept row::
+service's ``lines[2].quantity`` names the third kept row. "Prices include tax"
+(``prices_include_tax=on``) makes the unit prices gross, in the preview as in the quote::
 
     draft = read(form)
     lines = draft_lines(draft)     # [DraftLine, ...], or None with errors on the rows
@@ -32,13 +33,20 @@ LINE_LIMITS = {
     "discount": 20,
     "tax_category": 40,
 }
-LIMITS = {"currency": 10, "valid_until": 20, "deal_id": 12, "version": 12, "action": 20}
+LIMITS = {
+    "currency": 10,
+    "valid_until": 20,
+    "deal_id": 12,
+    "prices_include_tax": 5,
+    "version": 12,
+    "action": 20,
+}
 MAX_LINES = 200
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 RULES = {
     r"lines\[(\d+)\]\.(\w+)": r"line-\2-\1",
     r"lines": "lines",
-    r"(currency|valid_until|deal_id)": r"\1",
+    r"(currency|valid_until|deal_id|prices_include_tax)": r"\1",
 }
 LABELS = {
     "line-product_id": "Product",
@@ -49,6 +57,7 @@ LABELS = {
     "line-tax_category": "Tax category",
     "valid_until": "Valid until",
     "currency": "Currency",
+    "prices_include_tax": "Prices include tax",
 }
 
 
@@ -112,6 +121,7 @@ def of_quote(quote: Quote) -> QuoteForm:
         "currency": quote.currency,
         "valid_until": "" if quote.valid_until is None else quote.valid_until.isoformat(),
         "deal_id": "" if quote.deal_id is None else str(quote.deal_id),
+        "prices_include_tax": "on" if quote.prices_include_tax else "",
         "version": str(quote.version),
         "action": "",
     }
@@ -166,6 +176,11 @@ def valid_until(draft: QuoteForm) -> date | None:
     except ValueError:
         draft.errors.add("valid_until", f"{raw!r} is not a date; use YYYY-MM-DD.")
         return None
+
+
+def inclusive(draft: QuoteForm) -> bool:
+    """Whether "Prices include tax" is ticked: the unit prices are gross."""
+    return draft.values["prices_include_tax"] == "on"
 
 
 def version(draft: QuoteForm) -> int | None:

@@ -46,7 +46,10 @@ NAV_NEEDS: dict[str, tuple[str, str]] = {
     "/accounts": ("accounts", "read"),
     "/journal": ("journal", "read"),
     "/reports": ("reports", "read"),
+    "/insights": ("reports", "read"),
     "/audit": ("audit", "read"),
+    "/expenses": ("expenses", "read"),
+    "/sync": ("integrations", "read"),
 }
 
 

@@ -64,6 +64,7 @@ BODIES: dict[str, Any] = {
             {"description": "Setup", "unit_price": "90.00", "account": "Income:Sales:Services"},
         ],
     },
+    "updateInvoice": lambda api: {"prices_include_tax": True, "reference": "PO-1"},
     "issueInvoice": lambda api: {"override_credit_limit": False},
     "creditInvoice": lambda api: {"lines": [{"position": 1, "quantity": "1"}], "reason": "x"},
     "createBill": lambda api: {
@@ -72,6 +73,7 @@ BODIES: dict[str, Any] = {
         "reference": f"V-{next(_n)}",
         "lines": [{"description": "Paper", "unit_price": "40.00", "account": "Expenses:Office"}],
     },
+    "updateBill": lambda api: {"due_on": None, "note": "checked"},
     "createPayment": lambda api: {
         "party_id": organisation(api),
         "amount": "25.00",

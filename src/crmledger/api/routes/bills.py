@@ -6,7 +6,11 @@ the payable. A ``vendor_payment`` on ``/payments`` settles it::
 
     POST /api/v1/bills   {"party_id": 9, "currency": "EUR", "reference": "V-1182",
                           "lines": [{"description": "Paper", "unit_price": "40"}]}
-    POST /api/v1/bills/13/issue        If-Match: "1"   →  {"status": "issued", ...}
+    PATCH /api/v1/bills/13             If-Match: "1"   {"due_on": "2026-07-31"}
+    POST /api/v1/bills/13/issue        If-Match: "2"   →  {"status": "issued", ...}
+
+A draft may be changed (``PATCH``) or deleted (``DELETE``, 204) with ``If-Match``; an issued
+bill may not (409).
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from crmledger.api.billing_schemas import BillCreate, BillPublic, bill_lines
+from crmledger.api.billing_schemas import (
+    BillCreate,
+    BillPublic,
+    BillUpdate,
+    bill_lines,
+    draft_changes,
+)
 from crmledger.api.deps import Services, permitted
 from crmledger.api.problems import requires, responses
 from crmledger.api.routes.common import (
@@ -92,6 +102,7 @@ def create_bill(
             due_on=body.due_on,
             reference=body.reference,
             note=body.note,
+            prices_include_tax=body.prices_include_tax,
         )
     )
     response.headers["Location"] = f"/api/v1/bills/{doc.id}"
@@ -111,11 +122,54 @@ def create_bill(
             "issueBill",
             {"bill_id": "$request.path.bill_id", "header.If-Match": "$response.header.ETag"},
         ),
+        updateBill=link(
+            "updateBill",
+            {"bill_id": "$request.path.bill_id", "header.If-Match": "$response.header.ETag"},
+        ),
+        deleteBill=link(
+            "deleteBill",
+            {"bill_id": "$request.path.bill_id", "header.If-Match": "$response.header.ETag"},
+        ),
     ),
 )
 def get_bill(bill_id: BillId, services: Services, response: Response) -> BillPublic:
     """One bill with its lines, totals and what is still to pay."""
     return _answer(of_kind(services.invoices.get(bill_id), "bill"), response)
+
+
+@router.patch(
+    "/{bill_id}",
+    operation_id="updateBill",
+    openapi_extra=requires("billing:write"),
+    dependencies=[permitted("billing:write")],
+    response_model=BillPublic,
+    responses=MOVE
+    | success(200, "ETag", getBill=link("getBill", {"bill_id": "$request.path.bill_id"})),
+)
+def update_bill(
+    bill_id: BillId, body: BillUpdate, services: Services, response: Response, if_match: IfMatch
+) -> BillPublic:
+    """Change a draft bill (the fields sent; ``lines`` as a whole, priced anew). An issued
+    bill is refused (409); a stale ``If-Match`` answers 412."""
+    of_kind(services.invoices.get(bill_id), "bill")
+    doc = services.invoices.update(bill_id, draft_changes(body), if_match_version(if_match))
+    return _answer(doc, response)
+
+
+@router.delete(
+    "/{bill_id}",
+    operation_id="deleteBill",
+    openapi_extra=requires("billing:write"),
+    dependencies=[permitted("billing:write")],
+    status_code=204,
+    responses=MOVE,
+)
+def delete_bill(bill_id: BillId, services: Services, if_match: IfMatch) -> Response:
+    """Delete a draft bill. An issued bill is refused (409); a stale ``If-Match`` answers
+    412."""
+    of_kind(services.invoices.get(bill_id), "bill")
+    services.invoices.delete(bill_id, if_match_version(if_match))
+    return Response(status_code=204)
 
 
 @router.post(

@@ -5,7 +5,9 @@ numbers it ``INV-<year>-<n>``, checks the customer's credit limit and posts it. 
 it issues a credit note at the invoice's own prices and applies it to what is still open::
 
     POST /api/v1/invoices                {"order_id": 5}         →  201, a draft
-    POST /api/v1/invoices/12/issue       If-Match: "1"           →  {"status": "issued", ...}
+    PATCH /api/v1/invoices/12            If-Match: "1"  {"prices_include_tax": true}
+    DELETE /api/v1/invoices/13           If-Match: "1"           →  204 (drafts only: 409)
+    POST /api/v1/invoices/12/issue       If-Match: "2"           →  {"status": "issued", ...}
     POST /api/v1/invoices/12/credit-notes  If-Match: "2"  {}     →  201, the credit note
     GET  /api/v1/invoices/12/pdf?format=facturx                  →  application/pdf
 """
@@ -24,7 +26,9 @@ from crmledger.api.billing_schemas import (
     InvoiceFromOrder,
     InvoiceIssue,
     InvoicePublic,
+    InvoiceUpdate,
     credited,
+    draft_changes,
     invoice_lines,
 )
 from crmledger.api.commerce_schemas import QueryId
@@ -168,6 +172,7 @@ def create_invoice(
                 due_on=body.due_on,
                 reference=body.reference,
                 note=body.note,
+                prices_include_tax=body.prices_include_tax,
             )
         )
     response.headers["Location"] = f"/api/v1/invoices/{doc.id}"
@@ -191,11 +196,66 @@ def create_invoice(
             "creditInvoice",
             {"invoice_id": "$request.path.invoice_id", "header.If-Match": "$response.header.ETag"},
         ),
+        updateInvoice=link(
+            "updateInvoice",
+            {"invoice_id": "$request.path.invoice_id", "header.If-Match": "$response.header.ETag"},
+        ),
+        deleteInvoice=link(
+            "deleteInvoice",
+            {"invoice_id": "$request.path.invoice_id", "header.If-Match": "$response.header.ETag"},
+        ),
     ),
 )
 def get_invoice(invoice_id: InvoiceId, services: Services, response: Response) -> InvoicePublic:
     """One invoice with its lines, totals and what is still open."""
     return _answer(of_kind(services.invoices.get(invoice_id), "invoice"), response)
+
+
+@router.patch(
+    "/{invoice_id}",
+    operation_id="updateInvoice",
+    openapi_extra=requires("billing:write"),
+    dependencies=[permitted("billing:write")],
+    response_model=InvoicePublic,
+    responses=MOVE
+    | success(
+        200,
+        "ETag",
+        issueInvoice=link(
+            "issueInvoice",
+            {"invoice_id": "$request.path.invoice_id", "header.If-Match": "$response.header.ETag"},
+        ),
+    ),
+)
+def update_invoice(
+    invoice_id: InvoiceId,
+    body: InvoiceUpdate,
+    services: Services,
+    response: Response,
+    if_match: IfMatch,
+) -> InvoicePublic:
+    """Change a draft: its party, currency, dates, lines (as a whole), whether its prices
+    include tax, its reference or note; its lines are priced anew. An issued invoice is
+    refused (409: credit it instead); a stale ``If-Match`` answers 412."""
+    of_kind(services.invoices.get(invoice_id), "invoice")
+    doc = services.invoices.update(invoice_id, draft_changes(body), if_match_version(if_match))
+    return _answer(doc, response)
+
+
+@router.delete(
+    "/{invoice_id}",
+    operation_id="deleteInvoice",
+    openapi_extra=requires("billing:write"),
+    dependencies=[permitted("billing:write")],
+    status_code=204,
+    responses=MOVE,
+)
+def delete_invoice(invoice_id: InvoiceId, services: Services, if_match: IfMatch) -> Response:
+    """Delete a draft (it has no number yet, so numbering keeps no gap). An issued invoice
+    is refused (409: credit it instead); a stale ``If-Match`` answers 412."""
+    of_kind(services.invoices.get(invoice_id), "invoice")
+    services.invoices.delete(invoice_id, if_match_version(if_match))
+    return Response(status_code=204)
 
 
 @router.post(

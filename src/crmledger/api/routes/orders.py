@@ -2,7 +2,8 @@
 
 An order moves ``draft → confirmed → fulfilled`` and may be cancelled until it is
 fulfilled; each move is a ``POST`` on the order with ``If-Match`` (a retried move answers
-412 rather than moving twice)::
+412 rather than moving twice). Once its invoice is paid in full a confirmed or fulfilled
+order is ``paid``, which is final::
 
     POST /api/v1/orders        {"quote_id": 12}          →  201, the quote's confirmed order
     POST /api/v1/orders/5/fulfil          If-Match: "1"   →  {"status": "fulfilled", ...}
@@ -100,7 +101,11 @@ def create_order(
         order = services.sales.order_from_quote(body.quote_id)
     else:
         order = services.sales.create_order(
-            body.party_id, body.currency, drafts(body.lines), body.deal_id
+            body.party_id,
+            body.currency,
+            drafts(body.lines),
+            body.deal_id,
+            prices_include_tax=body.prices_include_tax,
         )
     response.headers["Location"] = f"/api/v1/orders/{order.id}"
     return _answer(order, response)

@@ -132,10 +132,16 @@ def create_quote(
 ) -> QuotePublic:
     """A draft quote, numbered ``Q-<year>-<n>``. A line without a description, price or
     tax category takes its product's; a bad line is refused naming its field
-    (``lines[2].quantity``)."""
+    (``lines[2].quantity``). With ``prices_include_tax`` the unit prices are gross and
+    each line's tax is taken out of its amount."""
     del idempotency_key  # handled by the idempotency middleware
     quote = services.sales.create_quote(
-        body.party_id, body.currency, drafts(body.lines), body.valid_until, body.deal_id
+        body.party_id,
+        body.currency,
+        drafts(body.lines),
+        body.valid_until,
+        body.deal_id,
+        prices_include_tax=body.prices_include_tax,
     )
     response.headers["Location"] = f"/api/v1/quotes/{quote.id}"
     return _answer(quote, response)
@@ -149,8 +155,12 @@ def create_quote(
     responses=responses(401, 403, 422),
 )
 def preview_quote(body: QuotePreview, services: Services) -> TotalsPublic:
-    """The totals of draft lines, saving nothing: what an editor shows as the user types."""
-    return TotalsPublic.of(services.sales.preview(body.currency, drafts(body.lines)))
+    """The totals of draft lines, saving nothing: what an editor shows as the user types;
+    with ``prices_include_tax`` the unit prices are gross."""
+    priced = services.sales.preview(
+        body.currency, drafts(body.lines), prices_include_tax=body.prices_include_tax
+    )
+    return TotalsPublic.of(priced)
 
 
 @router.get(
@@ -188,7 +198,8 @@ def update_quote(
     response: Response,
     if_match: IfMatch,
 ) -> QuotePublic:
-    """Change a draft: its lines (as a whole), its validity or its deal."""
+    """Change a draft: its lines (as a whole), its validity, its deal or whether its prices
+    include tax (its lines are priced anew)."""
     changes: dict[str, Any] = {}
     for name in body.model_fields_set:
         value = getattr(body, name)

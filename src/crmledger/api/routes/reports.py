@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from crmledger.api.deps import Services
 from crmledger.api.problems import requires, responses
 from crmledger.api.routes.common import Cursor, Limit, number_cursor
+from crmledger.api.routes.statements import DOWNLOADS, Format, chosen_format, download
 from crmledger.api.schemas import (
     NO_NUL,
     AccountLedgerPublic,
@@ -23,6 +24,7 @@ from crmledger.api.schemas import (
     encode_cursor,
     money,
 )
+from crmledger.core.report_table import trial_balance_table
 from crmledger.core.reports import TrialBalanceRow
 
 router = APIRouter(tags=["reports"])
@@ -43,11 +45,17 @@ def _row(row: TrialBalanceRow) -> TrialBalanceRowPublic:
     operation_id="trialBalance",
     openapi_extra=requires("reports:read"),
     response_model=TrialBalancePublic,
-    responses=responses(401, 403, 422),
+    responses=responses(401, 403, 422) | DOWNLOADS,
 )
-def trial_balance(services: Services, as_of: Day | None = None) -> TrialBalancePublic:
+def trial_balance(
+    services: Services, request: Request, as_of: Day | None = None, fmt: Format = None
+) -> Any:
     """Debit and credit turnover and balance per account and commodity, as of a date."""
     tb = services.reports.trial_balance(as_of)
+    chosen = chosen_format(fmt, request)
+    if chosen != "json":
+        name = f"trial-balance-{as_of.isoformat() if as_of else 'all'}"
+        return download(trial_balance_table(tb), chosen, name)
     return TrialBalancePublic(
         as_of=tb.as_of,
         rows=[_row(r) for r in tb.rows],

@@ -7,7 +7,9 @@ settings and the customer's party record; renderers never read the book themselv
     pdf_bytes = renderer.render(doc)
 
 Amounts carry exactly the currency's decimals (``currency_scale``); ``language`` is the
-customer's language (``"de"``, ``"en"``) used for labels, dates and number formatting.
+customer's language (``"de"``, ``"en"``) used for labels, dates and number formatting. On a
+document whose ``prices_include_tax`` the lines' unit prices are gross, as the customer was
+quoted them, while each line's ``net`` is, as always, without tax.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class Customer:
 
 @dataclass(frozen=True, slots=True)
 class PrintedLine:
-    """One document line; ``tax_rate`` is a fraction (0.19 for 19%)."""
+    """One document line; ``tax_rate`` is a fraction (0.19 for 19%); ``unit_price`` is gross
+    on a document whose prices include tax, ``net`` never includes tax."""
 
     description: str
     quantity: Decimal
@@ -79,7 +82,8 @@ class PrintedTax:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Printable:
-    """A billing document ready to print."""
+    """A billing document ready to print; ``prices_include_tax``: the lines' unit prices are
+    gross."""
 
     kind: DocumentKind
     number: str
@@ -100,3 +104,4 @@ class Printable:
     refers_to: str | None = None
     note: str = ""
     payment_terms: str = ""
+    prices_include_tax: bool = False

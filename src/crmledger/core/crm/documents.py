@@ -24,10 +24,34 @@ category's tax is split by largest remainder (each line gets its share rounded d
 minor units left over go to the lines with the largest remainders, earlier lines first on a
 tie), so the line taxes always sum to the category's tax.
 
+**Prices that include tax** (``inclusive=True``: a shop's shelf prices) turn the rule round.
+What the customer saw is the line's gross, so the gross is exact and the tax comes out of it:
+
+1. line gross = round(quantity * unit price * (1 - discount / 100));
+2. per-line rule: line tax = round(line gross * rate / (1 + rate)), category tax = Σ line
+   taxes; per-document rule: category tax = round(Σ category's line grosses * rate /
+   (1 + rate)), once, split over the lines by largest remainder as above;
+3. line net = line gross - line tax; gross = Σ line grosses, tax = Σ category taxes,
+   net = gross - tax.
+
+So the document's total is always the sum of the line amounts as priced, and net + tax =
+gross holds per line, per category and per document. Two shirts at 10.00 including 19%::
+
+    >>> shirts = [Line(None, "Shirt", Decimal(1), Decimal("10.00"))] * 2
+    >>> by_line = totals(shirts, 2, {"standard": TaxRule(Decimal("0.19"), "line")},
+    ...                  inclusive=True)   # 10.00 * 0.19 / 1.19 = 1.5966… → 1.60, twice
+    >>> by_line.gross, by_line.tax, by_line.net
+    (Decimal('20.00'), Decimal('3.20'), Decimal('16.80'))
+    >>> by_doc = totals(shirts, 2, {"standard": TaxRule(Decimal("0.19"), "document")},
+    ...                 inclusive=True)    # 20.00 * 0.19 / 1.19 = 3.1932… → 3.19, once
+    >>> by_doc.gross, by_doc.tax, [t.tax for t in by_doc.lines]
+    (Decimal('20.00'), Decimal('3.19'), [Decimal('1.60'), Decimal('1.59')])
+
 Statuses: a quote goes ``draft → sent → accepted | rejected | expired``, and may be accepted
 straight from draft (signed on the spot) or cancelled before it is answered; a sales order
-goes ``draft → confirmed → fulfilled`` and may be cancelled until it is fulfilled. Accepted,
-rejected, expired, cancelled and fulfilled are final.
+goes ``draft → confirmed → fulfilled`` and may be cancelled until it is fulfilled; a
+confirmed or fulfilled order becomes ``paid`` once its invoice is paid in full. Accepted,
+rejected, expired, cancelled and paid are final.
 """
 
 from __future__ import annotations
@@ -142,27 +166,47 @@ def _allocate(shares: Sequence[Decimal], total: Decimal, scale: int) -> list[Dec
 
 
 def _category(
-    nets: Sequence[Decimal], rule: TaxRule, scale: int
+    amounts: Sequence[Decimal], rule: TaxRule, scale: int, inclusive: bool
 ) -> tuple[Decimal, Decimal, list[Decimal]]:
-    """(base, tax, tax per line) for the nets of one category's lines."""
-    base = sum(nets, quantize(Decimal(0), scale))
-    shares = [net * rule.rate for net in nets]
+    """(base, tax, tax per line) for the amounts of one category's lines: their nets, or
+    their grosses when ``inclusive``; ``base`` is always the category's net."""
+    zero = quantize(Decimal(0), scale)
+    whole = sum(amounts, zero)
+    # The part of an amount that is tax: all of ``rate`` on a net, rate / (1 + rate) of a
+    # gross (exact to 80 digits, which no half-unit boundary comes close to).
+    fraction = rule.rate / (1 + rule.rate) if inclusive else rule.rate
+    shares = [amount * fraction for amount in amounts]
     if rule.per == "line":
         line_taxes = [quantize(share, scale) for share in shares]
-        return base, sum(line_taxes, quantize(Decimal(0), scale)), line_taxes
-    tax = quantize(base * rule.rate, scale)
-    return base, tax, _allocate(shares, tax, scale)
+        tax = sum(line_taxes, zero)
+    else:
+        tax = quantize(whole * fraction, scale)
+        line_taxes = _allocate(shares, tax, scale)
+    return (whole - tax if inclusive else whole), tax, line_taxes
 
 
-def line_net(line: Line, scale: int) -> Decimal:
-    """quantity * unit price * (1 - discount/100), rounded half-even to ``scale``."""
+def line_amount(line: Line, scale: int) -> Decimal:
+    """quantity * unit price * (1 - discount/100), rounded half-even to ``scale``: the
+    line's net, or its gross when the prices include tax."""
     with localcontext(prec=_PRECISION):
         exact = line.quantity * line.unit_price * (_HUNDRED - line.discount) / _HUNDRED
         return quantize(exact, scale)
 
 
-def totals(lines: Sequence[Line], currency_scale: int, taxes: Mapping[str, TaxRule]) -> Totals:
-    """Add up ``lines`` (see the module docstring for the rounding); validate them first.
+def line_net(line: Line, scale: int) -> Decimal:
+    """The net of a line whose price excludes tax (:func:`line_amount`)."""
+    return line_amount(line, scale)
+
+
+def totals(
+    lines: Sequence[Line],
+    currency_scale: int,
+    taxes: Mapping[str, TaxRule],
+    *,
+    inclusive: bool = False,
+) -> Totals:
+    """Add up ``lines`` (see the module docstring for the rounding, and for ``inclusive``:
+    unit prices that include tax); validate them first.
 
     Raises :class:`InvalidFieldError` naming ``lines[i].<field>`` for a line that breaks a
     rule: a quantity that is not more than 0 or has more than 6 decimals, a negative unit
@@ -171,27 +215,28 @@ def totals(lines: Sequence[Line], currency_scale: int, taxes: Mapping[str, TaxRu
     for index, line in enumerate(lines):
         _check_line(index, line, taxes)
     zero = quantize(Decimal(0), currency_scale)
-    nets = [line_net(line, currency_scale) for line in lines]
+    amounts = [line_amount(line, currency_scale) for line in lines]
     line_taxes = [zero] * len(lines)
     by_category: list[CategoryTax] = []
     with localcontext(prec=_PRECISION):
         for category in sorted({line.tax_category for line in lines}):
             members = [i for i, line in enumerate(lines) if line.tax_category == category]
             base, tax, shares = _category(
-                [nets[i] for i in members], taxes[category], currency_scale
+                [amounts[i] for i in members], taxes[category], currency_scale, inclusive
             )
             for index, share in zip(members, shares, strict=True):
                 line_taxes[index] = share
             by_category.append(CategoryTax(category, base, tax))
-        net = sum(nets, zero)
-        tax_total = sum((row.tax for row in by_category), zero)
-        return Totals(
-            lines=tuple(LineTotal(n, t) for n, t in zip(nets, line_taxes, strict=True)),
-            net=net,
-            tax_by_category=tuple(by_category),
-            tax=tax_total,
-            gross=net + tax_total,
-        )
+    nets = [a - t for a, t in zip(amounts, line_taxes, strict=True)] if inclusive else amounts
+    net = sum(nets, zero)
+    tax_total = sum((row.tax for row in by_category), zero)
+    return Totals(
+        lines=tuple(LineTotal(n, t) for n, t in zip(nets, line_taxes, strict=True)),
+        net=net,
+        tax_by_category=tuple(by_category),
+        tax=tax_total,
+        gross=net + tax_total,
+    )
 
 
 class QuoteStatus(StrEnum):
@@ -212,6 +257,7 @@ class OrderStatus(StrEnum):
     CONFIRMED = "confirmed"
     FULFILLED = "fulfilled"
     CANCELLED = "cancelled"
+    PAID = "paid"
 
 
 #: The moves a quote may make; a status missing as a key is final.
@@ -235,7 +281,10 @@ QUOTE_TRANSITIONS: Mapping[QuoteStatus, frozenset[QuoteStatus]] = MappingProxyTy
 ORDER_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
     {
         OrderStatus.DRAFT: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
-        OrderStatus.CONFIRMED: frozenset({OrderStatus.FULFILLED, OrderStatus.CANCELLED}),
+        OrderStatus.CONFIRMED: frozenset(
+            {OrderStatus.FULFILLED, OrderStatus.CANCELLED, OrderStatus.PAID}
+        ),
+        OrderStatus.FULFILLED: frozenset({OrderStatus.PAID}),
     }
 )
 
