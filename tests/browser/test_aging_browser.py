@@ -204,3 +204,32 @@ def test_open_the_aging_drill_into_a_customer_and_download(
     assert "Zeta Aging Test Ltd" in text
     assert "Opening balance €159.50" in " ".join(text.split())
     s.assert_clean()
+
+
+def test_a_bucket_opens_every_partys_documents_in_it(
+    client: TestClient, worked: tuple[App, Book]
+) -> None:
+    summary = client.get(f"/reports/aging?as_of={DAY}")
+    link = f"/reports/aging?kind=receivable&amp;as_of={DAY}&amp;buckets=30%2C60%2C90&amp;bucket=1"
+    assert f'<a href="{link}">1-30</a>' in summary.text  # the column heading
+    assert '<figure class="chart-card" data-chart="aging">' in summary.text
+    assert re.search(rf'href="{re.escape(link)}"[^>]*aria-label="1-30: 291.55 EUR"', summary.text)
+    page = client.get(link.replace("&amp;", "&"))
+    assert page.status_code == 200
+    assert "1-30: open documents" in page.text
+    acme = worked[1].acme
+    assert cells(page.text, 'data-document="INV-2026-0002"')[:5] == [
+        "INV-2026-0002", "Acme GmbH", "2026-05-20", "2026-06-19", "11"
+    ]  # fmt: skip
+    assert f"party={acme}" in page.text
+    assert "CN-2026-0001" not in page.text  # credit sits in no bucket
+    # Oldest due first, in the base currency, totalled.
+    assert re.findall(r'data-document="([^"]+)"', page.text) == ["INV-2026-0003", "INV-2026-0002"]
+    assert cells(page.text, 'data-document="INV-2026-0003"')[1:] == [
+        "Globex Inc", "2026-05-01", "2026-05-31", "30", "59.50", "USD", "53.55", "1-30"
+    ]  # fmt: skip
+    assert re.search(r'colspan="7">Total</th><td class="num">291.55</td>', page.text)
+    too_far = client.get(f"/reports/aging?as_of={DAY}&bucket=9")
+    assert too_far.status_code == 422
+    assert "These bounds make buckets 0 to 4." in too_far.text
+    assert client.get(f"/reports/aging?as_of={DAY}&bucket=x").status_code == 422

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from playwright.sync_api import expect
@@ -114,4 +114,39 @@ def test_the_insights_chart_opens_a_customer(
     s.shot("insights-charts")
     bar.click()
     expect(s.page).to_have_url(re.compile(rf"/customers/{party.id}$"))
+    s.assert_clean()
+
+
+def test_an_aging_bar_opens_the_documents_of_its_bucket(
+    open_session: Callable[..., Session], live_server: LiveServer
+) -> None:
+    name = "Tardy Aging Bar Ltd"
+    party = live_server.book.parties.add(Party(kind=PartyKind.ORGANISATION, display_name=name))
+    assert party.id is not None
+    today = datetime.now(UTC).date()
+    line = DocumentLine(description="Late work", unit_price=Decimal("410.00"))
+    draft = live_server.book.invoices.create(
+        NewDocument(
+            party_id=party.id,
+            currency="EUR",
+            lines=[line],
+            issued_on=today - timedelta(days=50),
+            due_on=today - timedelta(days=20),
+        )
+    )
+    issued = live_server.book.invoices.issue(draft.id, draft.version)
+    s = open_session()
+    s.login("ann@example.com")
+    s.go("/")
+    page = s.page
+    bar = page.locator('[data-chart="aging"]').get_by_role("link", name=re.compile(r"^1-30 days: "))
+    expect(bar).to_have_count(1)
+    bar.click()
+    expect(page).to_have_url(re.compile(r"/reports/aging\?.*bucket=1"))
+    expect(page.get_by_role("heading", name="1-30: open documents")).to_be_visible()
+    row = page.locator(f'tr[data-document="{issued.number}"]')
+    expect(row).to_contain_text(name)
+    expect(row).to_contain_text("20")
+    row.get_by_role("link", name=issued.number).click()
+    expect(page).to_have_url(re.compile(rf"/invoices/{issued.id}$"))
     s.assert_clean()

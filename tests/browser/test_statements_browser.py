@@ -74,6 +74,18 @@ def test_every_statement_page_shows_its_figures(client: TestClient) -> None:
     assert flow.status_code == 200
     assert "Net change in cash" in flow.text
     assert "/reports/cash-flow/export?" in flow.text
+    # Each page charts its figures; every bar opens the entries behind it.
+    for answer, label in (
+        (income, "Net result, 2025: 900.00 EUR"),
+        (income, "Net result, 2024: 0.00 EUR"),
+        (sheet, "Assets, 2025-12-31: 5,900.00 EUR"),
+        (flow, "Closing cash: 5,900.00 EUR"),
+    ):
+        assert '<figure class="chart-card"' in answer.text
+        assert '<link rel="stylesheet" href="/charts.css">' in answer.text
+        bar = re.search(rf'<a [^>]*href="(/reports/drilldown\?[^"]*)"[^>]*aria-label="{label}"',
+                        answer.text)  # fmt: skip
+        assert bar, label
 
 
 def test_drilldown_page_lists_the_entries(client: TestClient) -> None:

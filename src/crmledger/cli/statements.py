@@ -42,7 +42,8 @@ from crmledger.core.report_table import (
 )
 from crmledger.core.statement_periods import Period
 from crmledger.core.statements import Statement
-from crmledger.formats.report_export import export
+from crmledger.formats.report_export import Charts, export
+from crmledger.formats.statement_charts import statement_charts
 from crmledger.services.errors import InvalidInputError
 from crmledger.services.statements import DrillPage, LedgerSection
 
@@ -130,15 +131,22 @@ def print_table(table: ReportTable) -> None:
         console.print(escape(note))
 
 
-def write_report(table: ReportTable, document: Any, fmt: ReportFormat, output: Path | None) -> None:
-    """Print or write ``table`` (``document`` is its JSON) in ``fmt``."""
+def write_report(
+    table: ReportTable,
+    document: Any,
+    fmt: ReportFormat,
+    output: Path | None,
+    charts: Charts = (),
+) -> None:
+    """Print or write ``table`` (``document`` is its JSON) in ``fmt``; a PDF shows
+    ``charts`` above the table."""
     if fmt is ReportFormat.table:
         print_table(table)
         return
     if fmt is ReportFormat.json:
         data = dumps(document).encode("utf-8") + b"\n"
     else:
-        data = export(table, fmt.value)
+        data = export(table, fmt.value, charts)
     if output is None:
         if fmt in (ReportFormat.xlsx, ReportFormat.pdf):
             raise InvalidInputError("output", f"{fmt.value} is written to a file: add --output")
@@ -149,7 +157,8 @@ def write_report(table: ReportTable, document: Any, fmt: ReportFormat, output: P
 
 
 def _statement(statement: Statement, fmt: ReportFormat, output: Path | None) -> None:
-    write_report(statement_table(statement), statement_document(statement), fmt, output)
+    charts = statement_charts(statement) if fmt is ReportFormat.pdf else ()
+    write_report(statement_table(statement), statement_document(statement), fmt, output, charts)
 
 
 def income_statement(

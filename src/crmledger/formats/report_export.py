@@ -13,18 +13,19 @@ as **values**, not formulas: every figure is the one the ledger computed, and a 
 recalculates nothing still shows it exactly.
 
 **PDF** is the table printed on A4 by WeasyPrint (landscape beyond four number columns),
-offline: only ``data:`` URIs load, like the billing documents::
+offline: only ``data:`` URIs load, like the billing documents. Charts, as SVG with their
+own style, print above the table::
 
     csv_text = to_csv(table)
     xlsx_bytes = to_xlsx(table)
-    pdf_bytes = to_pdf(table)
+    pdf_bytes = to_pdf(table, charts=[("Revenue and results", "<svg ...>")])
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -42,6 +43,8 @@ MEDIA_TYPES = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "pdf": ("application/pdf", "pdf"),
 }
+#: Charts printed above a PDF's table: ``(title, svg)``.
+Charts = Sequence[tuple[str, str]]
 _HEADER_ROW = 4
 _BOLD_STYLES = ("heading", "total", "result")
 
@@ -167,8 +170,9 @@ def _pdf_text(column: TableColumn, cell: Cell) -> str:
     return str(cell)
 
 
-def render_html(table: ReportTable) -> str:
-    """The HTML that :func:`to_pdf` prints."""
+def render_html(table: ReportTable, charts: Charts = ()) -> str:
+    """The HTML that :func:`to_pdf` prints: the table, after ``charts`` (``(title, svg)``
+    pairs drawn with their own style, see :mod:`crmledger.formats.charts`)."""
     rows = [
         {
             "style": style,
@@ -182,17 +186,17 @@ def render_html(table: ReportTable) -> str:
     numbers = sum(1 for c in table.columns if c.kind == NUMBER)
     orientation = "landscape" if numbers > 4 or len(table.columns) > 6 else "portrait"
     return _TEMPLATES.get_template("report.html").render(
-        table=table, rows=rows, orientation=orientation
+        table=table, rows=rows, orientation=orientation, charts=charts
     )
 
 
-def to_pdf(table: ReportTable) -> bytes:
-    """The table printed as a PDF (see the module docstring)."""
+def to_pdf(table: ReportTable, charts: Charts = ()) -> bytes:
+    """The table printed as a PDF, after ``charts`` (see the module docstring)."""
     from weasyprint import HTML  # noqa: PLC0415 - half a second to import
     from weasyprint.urls import URLFetcher  # noqa: PLC0415
 
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
-    pdf: bytes = HTML(string=render_html(table), url_fetcher=fetcher).write_pdf()
+    pdf: bytes = HTML(string=render_html(table, charts), url_fetcher=fetcher).write_pdf()
     return pdf
 
 
@@ -207,8 +211,11 @@ WRITERS: dict[str, Callable[[ReportTable], bytes]] = {
 }
 
 
-def export(table: ReportTable, fmt: str) -> bytes:
-    """The table in ``fmt`` (``csv``, ``xlsx`` or ``pdf``) as bytes."""
+def export(table: ReportTable, fmt: str, charts: Charts = ()) -> bytes:
+    """The table in ``fmt`` (``csv``, ``xlsx`` or ``pdf``) as bytes; a PDF shows ``charts``
+    above the table."""
+    if fmt == "pdf":
+        return to_pdf(table, charts)
     writer = WRITERS.get(fmt)
     if writer is None:
         raise ValueError(f"unknown export format {fmt!r}; choose csv, xlsx or pdf")

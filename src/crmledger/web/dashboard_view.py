@@ -5,9 +5,9 @@ something a reader can open; and the charts of the insights page::
     cards = kpi_cards(board)       # "12,400.00 EUR", "▲ +1,200.00 (+10.7 %)", "good"
     charts = dashboard_charts(board)
 
-The links: a month opens that month's income statement, an aging bucket the invoice list
-(overdue ones filtered to overdue: the list has no filter by bucket), a stage its column of
-the deals board, a customer the customer's page, a waterfall step the cash-flow statement.
+The links: a month opens that month's income statement, an aging bucket the receivables
+aging's open documents of that bucket, a stage its column of the deals board, a customer
+the customer's page, a waterfall step the cash-flow statement.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import lru_cache
 from urllib.parse import quote
 
-from crmledger.core.dashboard import AgingBucket, Kpi, StageFigures
+from crmledger.core.dashboard import AGING_BOUNDS, AgingBucket, Kpi, StageFigures
 from crmledger.core.intelligence import SegmentSummary
 from crmledger.core.profitability import ProfitLine
 from crmledger.core.statement_periods import Period
@@ -102,10 +102,11 @@ def statement_url(kind: str, period: Period) -> str:
 
 
 def aging_url(bucket: AgingBucket) -> str:
-    """The open invoices of ``bucket``: the overdue list for every overdue bucket."""
-    if bucket.overdue:
-        return "/invoices?kind=invoice&overdue=on"
-    return "/invoices?kind=invoice"
+    """The open documents of ``bucket`` today, on the receivables aging (same bounds)."""
+    bounds = ",".join(str(b) for b in AGING_BOUNDS)
+    return with_query(
+        "/reports/aging", {"kind": "receivable", "buckets": bounds, "bucket": str(bucket.index)}
+    )
 
 
 def stage_url(stage: StageFigures) -> str:

@@ -24,6 +24,7 @@ from crmledger.core.report_table import statement_table
 from crmledger.core.reports import LedgerLine
 from crmledger.core.statements import CLOSING_JOURNAL
 from crmledger.formats.report_export import MEDIA_TYPES, export
+from crmledger.formats.statement_charts import statement_charts
 from crmledger.web import billing_view
 from crmledger.web.params import (
     JOURNAL_CODE,
@@ -38,6 +39,7 @@ from crmledger.web.session import Signed, Viewer
 from crmledger.web.statement_view import (
     KINDS,
     StatementForm,
+    drill_href,
     read_form,
     rows_of,
     statement_of,
@@ -134,6 +136,9 @@ def _statement_page(
         "errors": form.errors,
         "statement": statement,
         "rows": rows_of(statement) if statement else [],
+        "charts": (
+            statement_charts(statement, inline_style=False, href=drill_href) if statement else []
+        ),
         "downloads": [(fmt.upper(), f"{base}&format={fmt}") for fmt in ("csv", "xlsx", "pdf")],
     }
     status = 422 if form.errors else 200
@@ -152,7 +157,7 @@ def _statement_export(request: Request, viewer: Viewer, kind: str) -> Response:
     media, extension = MEDIA_TYPES[fmt]
     name = f"{kind}-{statement.columns[0].end.isoformat()}.{extension}"
     return Response(
-        export(statement_table(statement), fmt),
+        export(statement_table(statement), fmt, statement_charts(statement)),
         media_type=media,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',

@@ -32,7 +32,8 @@ from crmledger.api.statement_schemas import (
 from crmledger.core.report_table import ReportTable, statement_table
 from crmledger.core.statement_periods import Period
 from crmledger.core.statements import CLOSING_JOURNAL, Statement
-from crmledger.formats.report_export import MEDIA_TYPES, export
+from crmledger.formats.report_export import MEDIA_TYPES, Charts, export
+from crmledger.formats.statement_charts import statement_charts
 from crmledger.services.errors import InvalidInputError
 
 router = APIRouter(tags=["reports"])
@@ -86,11 +87,12 @@ def chosen_format(fmt: str | None, request: Request) -> str:
     return "json"
 
 
-def download(table: ReportTable, fmt: str, name: str) -> Response:
-    """``table`` exported as ``fmt``, as an attachment called ``name``."""
+def download(table: ReportTable, fmt: str, name: str, charts: Charts = ()) -> Response:
+    """``table`` exported as ``fmt`` (a PDF with ``charts``), as an attachment called
+    ``name``."""
     media, extension = MEDIA_TYPES[fmt]
     return Response(
-        export(table, fmt),
+        export(table, fmt, charts),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{name}.{extension}"'},
     )
@@ -101,7 +103,8 @@ def _answer(statement: Statement, fmt: str | None, request: Request) -> Any:
     if chosen == "json":
         return StatementPublic.of(statement)
     name = f"{statement.kind.replace('_', '-')}-{statement.columns[0].end.isoformat()}"
-    return download(statement_table(statement), chosen, name)
+    charts = statement_charts(statement) if chosen == "pdf" else ()
+    return download(statement_table(statement), chosen, name, charts)
 
 
 _READ: dict[str, Any] = {
