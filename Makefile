@@ -19,6 +19,10 @@ BILLING_BENCH_INVOICES ?= 100000
 STATEMENT_BENCH_ENTRIES ?= 100000
 DEMO_BENCH_CUSTOMERS ?= 10000
 DEMO_BENCH_YEARS ?= 3
+INSIGHT_BENCH_CUSTOMERS ?= 100000
+DASHBOARD_BENCH_ENTRIES ?= 1000000
+FUSION_BENCH_RECORDS ?= 10000
+FUSION_JOIN_CUSTOMERS ?= 1000000
 
 .PHONY: demo test lint typecheck contracts unit bench fuzz env clean
 
@@ -64,6 +68,10 @@ bench: env
 	$(PY) -m benchmarks.billing --invoices $(BILLING_BENCH_INVOICES)
 	$(PY) -m benchmarks.statements --entries $(STATEMENT_BENCH_ENTRIES)
 	$(PY) -m benchmarks.demo --customers $(DEMO_BENCH_CUSTOMERS) --years $(DEMO_BENCH_YEARS)
+	$(PY) -m benchmarks.intelligence --customers $(INSIGHT_BENCH_CUSTOMERS)
+	$(PY) -m benchmarks.dashboard --entries $(DASHBOARD_BENCH_ENTRIES) --customers $(INSIGHT_BENCH_CUSTOMERS)
+	$(PY) -m benchmarks.fusion --records $(FUSION_BENCH_RECORDS) --join $(FUSION_JOIN_CUSTOMERS)
+	$(PY) -m benchmarks.integration --rates 10,100
 
 fuzz: env
 	CRMLEDGER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly tests/api/test_schemathesis.py
