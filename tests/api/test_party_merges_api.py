@@ -70,3 +70,42 @@ def test_merge_and_undo_over_the_api(api: Api) -> None:
     twice = api.client.post(undo, headers=api.auth())
     assert (twice.status_code, twice.json()["type"]) == (409, "urn:crmledger:problem:conflict")
     assert api.client.get("/api/v1/party-merges/999", headers=api.auth()).status_code == 404
+
+
+def test_writes_to_a_merged_party_are_conflicts_until_the_undo(api: Api) -> None:
+    acme, copy = _org(api, "Acme GmbH", "C1"), _org(api, "ACME", "C2")
+    merge = api.book.party_merges.merge(acme, copy)
+    read = api.client.get(f"/api/v1/parties/{copy}", headers=api.auth())
+    assert (read.status_code, read.json()["display_name"]) == (200, "ACME")
+    detail = (
+        f"party {copy} was merged into party {acme} (merge {merge.id}): "
+        f"write to party {acme}, or undo the merge"
+    )
+    patch = api.client.patch(
+        f"/api/v1/parties/{copy}",
+        json={"segment": "SMB"},
+        headers=api.auth() | {"If-Match": read.headers["etag"]},
+    )
+    assert (patch.status_code, patch.headers["content-type"]) == (409, PROBLEM)
+    assert (patch.json()["type"], patch.json()["detail"]) == (
+        "urn:crmledger:problem:conflict",
+        detail,
+    )
+    note = {
+        "kind": "note",
+        "party_id": copy,
+        "subject": "Called",
+        "channel": "phone",
+        "direction": "outbound",
+        "occurred_at": "2026-06-30T09:00:00+02:00",
+    }
+    added = api.client.post("/api/v1/interactions", json=note, headers=api.auth())
+    assert (added.status_code, added.json()["detail"]) == (409, detail)
+    api.book.party_merges.unmerge(merge.id)
+    tag = api.client.get(f"/api/v1/parties/{copy}", headers=api.auth()).headers["etag"]
+    patch = api.client.patch(
+        f"/api/v1/parties/{copy}", json={"segment": "SMB"}, headers=api.auth() | {"If-Match": tag}
+    )
+    assert (patch.status_code, patch.json()["segment"]) == (200, "SMB")
+    added = api.client.post("/api/v1/interactions", json=note, headers=api.auth())
+    assert (added.status_code, added.json()["party_id"]) == (201, copy)

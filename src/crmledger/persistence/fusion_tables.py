@@ -148,6 +148,8 @@ party_merge_rows = Table(
     Column("column_name", String(40), primary_key=True),
     # The row's id, or its natural key (a tag; ``[system, external id]`` as JSON).
     Column("row_key", String(400), primary_key=True),
+    # What the undo writes back besides the party (a sync link's state, as JSON; 0018).
+    Column("state", Text),
 )
 
 #: Finding a party by an external id whatever system gave it (invoice and payment imports).

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from crmledger.persistence.tables import metadata
@@ -149,7 +150,18 @@ sync_links = Table(
     Column("local_version", Integer, nullable=False),
     Column("base", Text, nullable=False),
     Column("synced_at", _TS, nullable=False),
-    UniqueConstraint("connector_id", "object_type", "local_id", name="uq_sync_links_local"),
+    # The merge that folded this link into a party linked already (0018); NULL for the
+    # party's account link, the one outside record per party that pushes go to.
+    Column("merge_id", Integer, ForeignKey("party_merges.id")),
+    Index(
+        "ux_sync_links_account",
+        "connector_id",
+        "object_type",
+        "local_id",
+        unique=True,
+        sqlite_where=text("merge_id IS NULL"),
+        postgresql_where=text("merge_id IS NULL"),
+    ),
 )
 
 sync_runs = Table(

@@ -5,6 +5,17 @@ it against the schema, so a new table pointing at parties cannot be forgotten. R
 would collide at the survivor (a tag it has already, a person who is its contact already)
 stay with the absorbed party. :func:`party_keys` is what reads of a party's postings
 match on: its own id and the ids of the parties merged into it.
+
+Sync links (``sync_links.local_id``, no foreign key: a link's local id is a party for
+customers) move too, so the next sync run of the absorbed party's outside record updates
+the survivor instead of creating a party. A party has one *account* link per connector
+and object type, the outside record pushes go to. When both parties have one, the
+survivor's stays the account link and the absorbed party's is *folded* into it: it moves
+with ``merge_id`` set to the merge (routing that record's changes to the survivor, never
+pushed to), and the undo clears it as it moves the link back::
+
+    before   shop customer C-1 -> 12           shop customer C-2 -> 31
+    merged   shop customer C-1 -> 12           shop customer C-2 -> 12 (merge 7)
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    DateTime,
     Integer,
     Row,
     Select,
@@ -43,6 +55,7 @@ from crmledger.persistence.deal_tables import deals
 from crmledger.persistence.dunning_tables import dunning_notices
 from crmledger.persistence.expense_tables import recurring_bills
 from crmledger.persistence.fusion_tables import party_merge_rows, party_merges
+from crmledger.persistence.integration_tables import sync_links
 from crmledger.persistence.interaction_tables import interactions
 from crmledger.persistence.satisfaction_tables import satisfaction_responses
 from crmledger.services.party_merge_ports import CRM, FINANCE, MergeRow
@@ -80,6 +93,9 @@ class Move:
     family: str
     keys: tuple[str, ...] = ("id",)
     keep: Keep | None = None
+    #: Columns the journal keeps as they were and the undo writes back (a sync link's
+    #: state: what both sides last agreed on, before a run synced it with the survivor).
+    state: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -91,7 +107,7 @@ class Move:
         return found + (self.keep(self.table, target) if self.keep is not None else [])
 
     def encode(self, row: Sequence[Any]) -> str:
-        return str(row[0]) if len(self.keys) == 1 else json.dumps(list(row))
+        return str(row[0]) if len(self.keys) == 1 else json.dumps(list(row), ensure_ascii=False)
 
     def decode(self, key: str) -> Any:
         if len(self.keys) > 1:
@@ -101,6 +117,26 @@ class Move:
     def key_column(self) -> Any:
         columns = [self.table.c[k] for k in self.keys]
         return columns[0] if len(columns) == 1 else tuple_(*columns)
+
+    def is_key(self, key: Any) -> Any:
+        values = key if isinstance(key, tuple) else (key,)
+        return and_(*(self.table.c[k] == v for k, v in zip(self.keys, values, strict=True)))
+
+    def save(self, values: Sequence[Any]) -> str | None:
+        """The journal's text of a row's :attr:`state` (None without one)."""
+        if not self.state:
+            return None
+        found = dict(zip(self.state, values, strict=True))
+        return json.dumps(found, sort_keys=True, default=datetime.isoformat)
+
+    def load(self, text: str) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(text)
+        return {
+            name: datetime.fromisoformat(value)
+            if isinstance(self.table.c[name].type, DateTime) and value is not None
+            else value
+            for name, value in found.items()
+        }
 
 
 #: Every column that points at a party and moves with it, in the order they move.
@@ -119,8 +155,17 @@ MOVES: tuple[Move, ...] = (
     Move(payments, "party_id", FINANCE),
     Move(dunning_notices, "party_id", FINANCE),
     Move(recurring_bills, "party_id", FINANCE),
+    Move(
+        sync_links,
+        "local_id",
+        CRM,
+        ("connector_id", "object_type", "external_id"),
+        state=("remote_version", "local_version", "base", "synced_at"),
+    ),
 )
 _BY_NAME = {m.name: m for m in MOVES}
+#: The moved columns that point at a party without a foreign key.
+UNKEYED = frozenset({"sync_links.local_id"})
 #: Columns pointing at a party that stay: its search terms and field lineage describe
 #: the absorbed party's own values, the merge journal names both parties.
 STAYING = frozenset(
@@ -222,27 +267,25 @@ class SqlPartyMergeStore:
     def move(self, merge_id: int, survivor_id: int, absorbed_id: int) -> dict[str, int]:
         moved: dict[str, int] = {}
         for move in MOVES:
-            keys = [
-                tuple(r)
-                for r in self._conn.execute(
-                    select(*(move.table.c[k] for k in move.keys)).where(
-                        *move.where(absorbed_id, survivor_id)
-                    )
-                )
-            ]
-            if not keys:
+            columns = [move.table.c[c] for c in (*move.keys, *move.state)]
+            stmt = select(*columns).where(*move.where(absorbed_id, survivor_id))
+            rows = [tuple(r) for r in self._conn.execute(stmt)]
+            if not rows:
                 continue
-            table, column = move.table.name, move.column
+            if move.table is sync_links:
+                self._fold_links(merge_id, absorbed_id, survivor_id)
+            keys = [r[: len(move.keys)] for r in rows]
             self._conn.execute(
                 insert(party_merge_rows),
                 [
                     {
                         "merge_id": merge_id,
-                        "table_name": table,
-                        "column_name": column,
-                        "row_key": move.encode(k),
+                        "table_name": move.table.name,
+                        "column_name": move.column,
+                        "row_key": move.encode(r[: len(move.keys)]),
+                        "state": move.save(r[len(move.keys) :]),
                     }
-                    for k in keys
+                    for r in rows
                 ],
             )
             wanted = [k[0] if len(k) == 1 else k for k in keys]
@@ -271,17 +314,69 @@ class SqlPartyMergeStore:
         assert merge is not None
         j = party_merge_rows.c
         by_move: dict[str, list[Any]] = defaultdict(list)
-        stmt = select(j.table_name, j.column_name, j.row_key).where(j.merge_id == merge_id)
-        for table, column, key in self._conn.execute(stmt):
+        states: dict[str, list[tuple[Any, str]]] = defaultdict(list)
+        stmt = select(j.table_name, j.column_name, j.row_key, j.state).where(j.merge_id == merge_id)
+        for table, column, key, state in self._conn.execute(stmt):
             move = _BY_NAME[f"{table}.{column}"]
             by_move[move.name].append(move.decode(key))
+            if state is not None:
+                states[move.name].append((move.decode(key), state))
         restored: dict[str, int] = {}
         for move in reversed(MOVES):
             keys = by_move.get(move.name)
             if keys:
                 back = self._back(move, keys, merge.survivor_id, merge.absorbed_id)
                 restored[move.name] = self._shift(move, back, merge.survivor_id, merge.absorbed_id)
+                self._put_back(move, states[move.name], merge.absorbed_id)
+        self._unfold_links(merge_id, merge.absorbed_id)
         return restored
+
+    def _put_back(self, move: Move, states: Sequence[tuple[Any, str]], owner: int) -> None:
+        """Write the journaled state back into the rows that went back to ``owner``."""
+        for key, state in states:
+            self._conn.execute(
+                update(move.table)
+                .where(move.table.c[move.column] == owner, move.is_key(key))
+                .values(move.load(state))
+            )
+
+    def _fold_links(self, merge_id: int, absorbed: int, survivor: int) -> None:
+        """Mark the absorbed party's account links whose connector and object type the
+        survivor has an account link for as folded by ``merge_id`` (before they move)."""
+        own = sync_links.alias()
+        self._conn.execute(
+            update(sync_links)
+            .where(
+                sync_links.c.local_id == absorbed,
+                sync_links.c.merge_id.is_(None),
+                exists().where(
+                    own.c.connector_id == sync_links.c.connector_id,
+                    own.c.object_type == sync_links.c.object_type,
+                    own.c.local_id == survivor,
+                    own.c.merge_id.is_(None),
+                ),
+            )
+            .values(merge_id=merge_id)
+        )
+
+    def _unfold_links(self, merge_id: int, absorbed: int) -> None:
+        """The links ``merge_id`` folded and the undo moved back are account links again
+        (unless the absorbed party has gained one for that object type since)."""
+        own = sync_links.alias()
+        self._conn.execute(
+            update(sync_links)
+            .where(
+                sync_links.c.merge_id == merge_id,
+                sync_links.c.local_id == absorbed,
+                ~exists().where(
+                    own.c.connector_id == sync_links.c.connector_id,
+                    own.c.object_type == sync_links.c.object_type,
+                    own.c.local_id == absorbed,
+                    own.c.merge_id.is_(None),
+                ),
+            )
+            .values(merge_id=None)
+        )
 
     def _back(self, move: Move, keys: Sequence[Any], survivor: int, absorbed: int) -> list[Any]:
         """The journaled rows that may go back (not colliding with what the absorbed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +29,7 @@ from crmledger.persistence.crm_tables import (
     party_search,
     party_tags,
 )
+from crmledger.persistence.fusion_tables import party_merges
 from crmledger.persistence.party_merge_store import not_absorbed
 from crmledger.services.crm_ports import ContactRow, PartyQuery, PartyRow
 
@@ -133,6 +134,17 @@ class SqlPartyStore:
         for start in range(0, len(wanted), 500):
             stmt = select(parties.c.id).where(parties.c.id.in_(wanted[start : start + 500]))
             found.update(int(i) for i in self._conn.execute(stmt).scalars())
+        return found
+
+    def merged_into(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        m = party_merges.c
+        wanted = sorted(set(ids))
+        found: dict[int, tuple[int, int]] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            stmt = select(m.absorbed_id, m.survivor_id, m.id).where(
+                m.absorbed_id.in_(wanted[start : start + _CHUNK]), m.status == "active"
+            )
+            found |= {int(a): (int(s), int(i)) for a, s, i in self._conn.execute(stmt)}
         return found
 
     def many(self, ids: Sequence[int]) -> list[PartyRow]:
@@ -300,6 +312,10 @@ def _filters(query: PartyQuery) -> list[Any]:
     if query.tag is not None:
         tagged = select(party_tags.c.party_id).where(party_tags.c.tag == query.tag)
         where.append(parties.c.id.in_(tagged))
+    if query.updated_since is not None:
+        since = query.updated_since  # stored in UTC (SQLite keeps no offset)
+        since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+        where.append(parties.c.updated_at >= since)
     if query.ids is not None:
         where.append(parties.c.id.in_(list(query.ids)))
     else:

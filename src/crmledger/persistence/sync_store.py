@@ -2,7 +2,9 @@
 
 A run of one connector and object type takes the cursor row first (``set_cursor`` updates
 it, which on PostgreSQL locks it and on SQLite runs under the writer's lock), so two runs
-of the same connector queue instead of applying the same page twice.
+of the same connector queue instead of applying the same page twice. A party's links by
+local id are its account links only; links a party merge folded into it (``merge_id``
+set) route their outside records' changes to it, and pushes leave them alone.
 """
 
 from __future__ import annotations
@@ -234,6 +236,7 @@ class SqlSyncStore:
                 _l.connector_id == connector_id,
                 _l.object_type == object_type,
                 _l.local_id.in_(ids[start : start + _CHUNK]),
+                _l.merge_id.is_(None),
             )
             found |= {int(r.local_id): _link(r) for r in self._conn.execute(stmt)}
         return found

@@ -42,6 +42,7 @@ from crmledger.core.errors import InvalidFieldError, TransitionError
 from crmledger.core.money import from_minor
 from crmledger.services.crm_ports import ContractQuery, ContractRow
 from crmledger.services.errors import NotFoundError, VersionConflictError
+from crmledger.services.party_guard import refuse_merged
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.products import book_scales, minor_units, scale_of
 from crmledger.services.trail import OPERATOR, Actor, record
@@ -164,6 +165,7 @@ def _check_new(uow: UnitOfWork, contract: Contract) -> None:
         raise InvalidFieldError("status", "a new contract is active")
     if uow.parties.get(contract.party_id) is None:
         raise InvalidFieldError("party_id", f"no party {contract.party_id}")
+    refuse_merged(uow.parties, [contract.party_id])
     if not contract.description.strip() or len(contract.description) > DESCRIPTION_MAX:
         raise InvalidFieldError("description", f"must be 1..{DESCRIPTION_MAX} characters")
 

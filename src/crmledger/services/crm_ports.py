@@ -42,8 +42,9 @@ class PartyRow:
 
 @dataclass(frozen=True, slots=True)
 class PartyQuery:
-    """A page of parties: filters are exact; ``sort`` is ``id`` or ``updated`` (``-`` for
-    newest first); ``after`` is the last row's ``(sort value, id)`` of the previous page."""
+    """A page of parties: filters are exact (``updated_since``: changed at or after it);
+    ``sort`` is ``id`` or ``updated`` (``-`` for newest first); ``after`` is the last row's
+    ``(sort value, id)`` of the previous page."""
 
     limit: int = 100
     sort: str = "-id"
@@ -55,6 +56,7 @@ class PartyQuery:
     segment: str | None = None
     source: str | None = None
     ids: tuple[int, ...] | None = None
+    updated_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,9 @@ class PartyStore(Protocol):
 
     def existing(self, ids: Sequence[int]) -> set[int]:
         """Those of ``ids`` that are parties (a cheap check, no party is read)."""
+
+    def merged_into(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """Those of ``ids`` an active party merge absorbed: ``(survivor id, merge id)``."""
 
     def page(self, query: PartyQuery) -> list[PartyRow]: ...
     def count(self) -> int: ...

@@ -49,6 +49,7 @@ from crmledger.services.crm_ports import (
     StageRow,
 )
 from crmledger.services.errors import ConflictError, NotFoundError, VersionConflictError
+from crmledger.services.party_guard import refuse_merged
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.trail import OPERATOR, Actor, record
 
@@ -455,6 +456,7 @@ class DealService:
                 raise InvalidFieldError("probability", "a closed deal's chance is its stage's")
         if uow.parties.get(deal.party_id) is None:
             raise InvalidFieldError("party_id", f"no party {deal.party_id}")
+        refuse_merged(uow.parties, [deal.party_id])
         if deal.owner_id is not None and uow.access.user(deal.owner_id) is None:
             raise InvalidFieldError("owner_id", f"no user {deal.owner_id}")
         return deal

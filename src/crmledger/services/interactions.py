@@ -43,6 +43,7 @@ from crmledger.core.money import format_minor
 from crmledger.services.billing_ports import FinanceEventRow
 from crmledger.services.crm_ports import InteractionQuery, InteractionRow
 from crmledger.services.errors import NotFoundError, VersionConflictError
+from crmledger.services.party_guard import refuse_merged
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.products import book_scales, scale_of
 from crmledger.services.trail import OPERATOR, Actor, record
@@ -297,6 +298,7 @@ class InteractionService:
         ready = []
         with self._uow() as uow:
             known = uow.parties.existing([item.party_id for item in items])
+            refuse_merged(uow.parties, known)
             for index, item in enumerate(items):
                 try:
                     draft = new_interaction(_checked(replace(item, id=None, version=1)))

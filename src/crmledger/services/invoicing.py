@@ -66,6 +66,7 @@ from crmledger.services.credit import check_credit
 from crmledger.services.crediting import Credited, credited_lines
 from crmledger.services.errors import NotFoundError, VersionConflictError
 from crmledger.services.invoicing_batch import SERIES, audit_of, due_on, entry_of, issue_documents
+from crmledger.services.party_guard import refuse_merged
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.products import book_scales, scale_of
 from crmledger.services.settling import apply_credit
@@ -128,6 +129,7 @@ class InvoiceService:
         of its date (default today)."""
         if uow.parties.get(new.party_id) is None:
             raise InvalidFieldError("party_id", f"no party {new.party_id}")
+        refuse_merged(uow.parties, [new.party_id])
         day = new.issued_on or self._clock.today()
         return new_row(new, day, line_rows(uow, new, day), at)
 
@@ -208,6 +210,7 @@ class InvoiceService:
         if not PRICED & changes.keys():
             if party_id != row.party_id and uow.parties.get(party_id) is None:
                 raise InvalidFieldError("party_id", f"no party {party_id}")
+            refuse_merged(uow.parties, [party_id])
             return edited
         scale = scale_of(row.currency, book_scales(uow))
         new = NewDocument(

@@ -42,6 +42,7 @@ from crmledger.services.credit import base_minor, exposures_minor, limit_minor, 
 from crmledger.services.crm_ports import PartyRow, ProductRow
 from crmledger.services.errors import CreditLimitError
 from crmledger.services.ledger import add_iso_commodities
+from crmledger.services.party_guard import refuse_merged
 from crmledger.services.ports import UnitOfWork
 from crmledger.services.posting import post_batch
 from crmledger.services.products import book_scales, scale_of
@@ -133,6 +134,7 @@ class _Reads:
 
 def _reads(uow: UnitOfWork, drafts: Sequence[NewDocument], until: date) -> _Reads:
     parties = {r.id: r for r in uow.parties.many(sorted({d.party_id for d in drafts}))}
+    refuse_merged(uow.parties, parties)
     ids = sorted({line.product_id for d in drafts for line in d.lines if line.product_id})
     products = {p.id: p for p in uow.commerce.products(ids)}
     return _Reads(uow, parties, book_scales(uow), products, {}, RateBook(uow, until))

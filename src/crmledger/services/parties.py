@@ -24,6 +24,7 @@ from crmledger.services.billing_common import emit
 from crmledger.services.crm_ports import ContactRow, PartyQuery
 from crmledger.services.errors import ConflictError, NotFoundError, VersionConflictError
 from crmledger.services.party_codec import PartyCodec
+from crmledger.services.party_guard import refuse_merged
 from crmledger.services.party_import import external_id_problems, normalise_rows
 from crmledger.services.party_search import SearchHit, find_parties
 from crmledger.services.ports import (
@@ -295,6 +296,7 @@ class PartyService:
         at = self._clock.now()
         with self._uow() as uow:
             before = self._load(uow, party_id)
+            refuse_merged(uow.parties, [party_id])
             if if_version is not None and before.version != if_version:
                 raise VersionConflictError(f"party {party_id}", if_version, before.version)
             after = self._prepare(replace(before, **changes), self._region(uow))
@@ -342,6 +344,7 @@ class PartyService:
         with self._uow() as uow:
             ids = {c.organisation_id for c in contacts} | {c.person_id for c in contacts}
             kinds = {row.id: PartyKind(row.kind) for row in uow.parties.many(list(ids))}
+            refuse_merged(uow.parties, kinds)
             seen: set[tuple[int, int]] = set()
             for index, contact in enumerate(contacts):
                 try:
@@ -429,6 +432,7 @@ class PartyService:
             row = uow.parties.contact(contact_id)
             if row is None:
                 raise NotFoundError(f"no contact {contact_id}")
+            refuse_merged(uow.parties, [row.organisation_id, row.person_id])
             if if_version is not None and row.version != if_version:
                 raise VersionConflictError(f"contact {contact_id}", if_version, row.version)
             changed = validate_contact(replace(_contact(row), role=role, primary=primary))
@@ -454,6 +458,8 @@ class PartyService:
         at = self._clock.now()
         with self._uow() as uow:
             row = uow.parties.contact(contact_id)
+            if row is not None:
+                refuse_merged(uow.parties, [row.organisation_id, row.person_id])
             if row is None or not uow.parties.delete_contact(contact_id):
                 raise NotFoundError(f"no contact {contact_id}")
             before = {"organisation_id": row.organisation_id, "person_id": row.person_id}

@@ -3,8 +3,9 @@
 A merge moves everything of the absorbed party to the survivor: contact links (as the
 organisation or as the person), interactions, deals, quotes, orders, contracts,
 satisfaction responses, billing documents, payments, dunning notices, recurring bills,
-external ids and tags. The absorbed party stays in the book, marked as merged (lists and
-searches leave it out; it can be read by id), and every moved row is journaled, so
+external ids, tags and sync links. The absorbed party stays in the book, marked as merged
+(lists and searches leave it out; it can be read by id, and every write naming it is
+refused, see :mod:`.party_guard`), and every moved row is journaled, so
 :meth:`PartyMergeService.unmerge` puts exactly those rows back::
 
     merges = PartyMergeService(uow, clock).acting_as(actor)
@@ -15,6 +16,14 @@ searches leave it out; it can be read by id), and every moved row is journaled, 
 Posted journal entries are never rewritten (the ledger is hash-chained): their postings
 keep the party they were posted with, and reads of a party's postings take in the parties
 merged into it while the merge is active.
+
+Sync links: one outside record maps to one party, and a party has one account link per
+connector and object type (the record pushes go to). The absorbed party's links move to
+the survivor, so the next run of their records updates the survivor and creates no
+party. Where the survivor has an account link of its own for that connector, it stays the
+account link and the absorbed party's is folded into it (inbound only, never pushed to);
+the undo makes it the absorbed party's account link again, with the state both sides had
+agreed on before the merge.
 
 Permissions: ``parties:write``; a merge or undo that moves finance rows (billing
 documents, payments, dunning notices, recurring bills) needs ``billing:write`` as well.

@@ -2,9 +2,10 @@
 
 A merge moves every row of the absorbed party that names it (contacts both ways,
 interactions, deals, sales documents, billing documents, payments, dunning notices,
-external ids, tags ...) to the survivor, writing each moved row's key to the journal; an
-undo moves exactly the journaled rows back. Posted journal entries are never rewritten:
-reads of a party's postings take in the parties merged into it (:meth:`absorbed`)::
+external ids, tags, sync links ...) to the survivor, writing each moved row's key to the
+journal (with a sync link's state); an undo moves exactly the journaled rows back. Posted
+journal entries are never rewritten: reads of a party's postings take in the parties
+merged into it (:meth:`absorbed`)::
 
     MergeRow(id=4, survivor_id=12, absorbed_id=31, status="active",
              moved={"billing_documents.party_id": 3, "party_tags.party_id": 1}, ...)

@@ -40,6 +40,7 @@ from crmledger.services.errors import NotFoundError
 from crmledger.services.expense_ports import RecurringBillRow, RecurringLineRow
 from crmledger.services.invoicing import DocumentLine, NewDocument
 from crmledger.services.invoicing_batch import issue_documents
+from crmledger.services.party_guard import refuse_merged
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.products import book_scales, scale_of
 from crmledger.services.sales import number_text, price_lines, rules_of
@@ -197,6 +198,7 @@ class RecurringBillService:
         with self._uow() as uow:
             if uow.parties.get(new.party_id) is None:
                 raise InvalidFieldError("party_id", f"no party {new.party_id}")
+            refuse_merged(uow.parties, [new.party_id])
             currency = (new.currency or base_currency(uow)).strip().upper()
             row = RecurringBillRow(
                 id=0,

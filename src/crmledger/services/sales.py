@@ -58,6 +58,7 @@ from crmledger.services.crm_ports import (
 )
 from crmledger.services.deals import win_deal
 from crmledger.services.errors import ConflictError, NotFoundError, VersionConflictError
+from crmledger.services.party_guard import refuse_merged
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.products import MAX_MINOR, book_scales, minor_units, scale_of
 from crmledger.services.trail import OPERATOR, Actor, record
@@ -402,6 +403,7 @@ def _view(row: QuoteRow | OrderRow) -> dict[str, Any]:
 def _check_party_and_deal(uow: UnitOfWork, party_id: int, deal_id: int | None) -> None:
     if uow.parties.get(party_id) is None:
         raise InvalidFieldError("party_id", f"no party {party_id}")
+    refuse_merged(uow.parties, [party_id])
     if deal_id is None:
         return
     deal = uow.deals.deal(deal_id)

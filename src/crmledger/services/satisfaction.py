@@ -41,6 +41,7 @@ from crmledger.core.crm.satisfaction import (
 from crmledger.core.errors import InvalidFieldError
 from crmledger.services.crm_ports import SatisfactionQuery, SatisfactionRow, ScoreCount
 from crmledger.services.errors import NotFoundError
+from crmledger.services.party_guard import refuse_merged
 from crmledger.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crmledger.services.trail import OPERATOR, Actor, record
 
@@ -239,6 +240,7 @@ class SatisfactionService:
         missing = [i for i in wanted if i not in known]
         if missing:
             raise UnknownPartyError(f"no party {missing[0]}")
+        refuse_merged(uow.parties, known)
 
     # -- reads -----------------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ from crmledger.services.billing_ports import (
 from crmledger.services.billing_views import Payment, payment_view
 from crmledger.services.dunning import settle_dunning
 from crmledger.services.errors import ConflictError
+from crmledger.services.party_guard import refuse_merged
 from crmledger.services.payment_rules import (
     DEFAULT_BANK,
     KINDS,
@@ -264,6 +265,7 @@ class PaymentService:
         with self._uow() as uow:
             if uow.parties.get(new.party_id) is None:
                 raise InvalidFieldError("party_id", f"no party {new.party_id}")
+            refuse_merged(uow.parties, [new.party_id])
             row = self._post_payment(uow, new, day, at)
             self._allocate(uow, row, allocations, day, at)
             view = payment_view(uow, payment_row(uow, row.id))

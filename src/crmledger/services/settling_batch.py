@@ -41,6 +41,7 @@ from crmledger.services.billing_ports import AllocationRow, BillingDocumentRow, 
 from crmledger.services.dunning import settle_dunning
 from crmledger.services.errors import ConflictError
 from crmledger.services.ledger import add_iso_commodities
+from crmledger.services.party_guard import refuse_merged
 from crmledger.services.payment_rules import KINDS, METHODS, NewPayment, drawn, order_settled
 from crmledger.services.ports import UnitOfWork
 from crmledger.services.posting import post_batch
@@ -270,6 +271,7 @@ def record_payments(
         if new.method not in METHODS:
             raise InvalidFieldError(f"{where}.method", f"one of {', '.join(METHODS)}")
         days.append(new.paid_on or today)
+    refuse_merged(uow.parties, [p.party_id for p in payments])
     numbers = _numbers(uow, payments, days)
     book = _Book(RateBook(uow, max(days, default=today)), book_scales(uow))
     batch = _Batch()
