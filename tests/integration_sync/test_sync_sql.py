@@ -23,9 +23,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
-from crmledger.bootstrap import App
+from crmledger.bootstrap import App, worker
 from crmledger.core.crm.parties import Party, PartyKind
 from crmledger.core.errors import InvalidFieldError
+from crmledger.integration.bus import InProcessBus
 from crmledger.services.invoicing import DocumentLine, NewDocument
 from tests.conftest import POSTGRES_URL
 
@@ -192,6 +193,21 @@ def test_changes_are_pushed_back_once_and_without_echo(app: App, outside: Outsid
     assert [(r.external_id, r.outcome) for r in again.results] == [(f"CL-{new.id}", "created")]
     assert len(outside.run(f"SELECT id FROM {table}")) == 2
     assert sum(app.sync.push("erp").counts.values()) == 0  # everything in step
+
+
+def test_a_party_merged_before_its_push_is_not_created_outside(app: App, outside: Outside) -> None:
+    app.sync.add("erp", "sql", _config(outside, push=True, push_new=True, id_prefix="CL-"))
+    kept = app.parties.add(Party(kind=PartyKind.ORGANISATION, display_name="Kept GmbH"))
+    gone = app.parties.add(Party(kind=PartyKind.ORGANISATION, display_name="Kept Gmbh."))
+    assert kept.id is not None
+    assert gone.id is not None
+    app.party_merges.merge(kept.id, gone.id)
+    loop = worker(app, InProcessBus(), "merge-test")
+    for _ in range(3):  # relay the events, queue both parties, push what is queued
+        loop.tick()
+    table = outside.table(outside.customers)
+    assert [r[0] for r in outside.run(f"SELECT id FROM {table}")] == [f"CL-{kept.id}"]
+    assert app.sync.status("erp")["queued"] == 0  # the absorbed party left the queue too
 
 
 def test_invoices_reconcile_by_number_with_totals(app: App, outside: Outside) -> None:

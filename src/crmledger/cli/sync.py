@@ -73,7 +73,7 @@ def _secrets(given: list[str] | None, from_env: list[str] | None) -> dict[str, s
 @sync_app.command("add")
 def sync_add(
     name: Name,
-    kind: Annotated[str, typer.Option(help="folder or sql.")],
+    kind: Annotated[str, typer.Option(help="folder, sql, rest or crmledger.")],
     config: Annotated[Path, typer.Option(help="The configuration file (JSON or YAML).")],
     secret: Annotated[
         list[str] | None, typer.Option(help="name=value of a secret (repeat).")

@@ -316,6 +316,11 @@ def _filters(query: PartyQuery) -> list[Any]:
         since = query.updated_since  # stored in UTC (SQLite keeps no offset)
         since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
         where.append(parties.c.updated_at >= since)
+    if query.external is not None:
+        e = party_external_ids.c
+        system, external_id = query.external
+        held = select(e.party_id).where(e.system == system, e.external_id == external_id)
+        where.append(parties.c.id.in_(held))
     if query.ids is not None:
         where.append(parties.c.id.in_(list(query.ids)))
     else:

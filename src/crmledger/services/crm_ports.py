@@ -42,7 +42,8 @@ class PartyRow:
 
 @dataclass(frozen=True, slots=True)
 class PartyQuery:
-    """A page of parties: filters are exact (``updated_since``: changed at or after it);
+    """A page of parties: filters are exact (``updated_since``: changed at or after it;
+    ``external``: the party holding this ``(system, id)``);
     ``sort`` is ``id`` or ``updated`` (``-`` for newest first); ``after`` is the last row's
     ``(sort value, id)`` of the previous page."""
 
@@ -57,6 +58,7 @@ class PartyQuery:
     source: str | None = None
     ids: tuple[int, ...] | None = None
     updated_since: datetime | None = None
+    external: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,22 +12,41 @@
      "push": false,
      "every_seconds": 300}                                     # the worker pulls every 5 min
 
-``objects`` maps each object type to where its records are (a file pattern, a table),
-which column holds the outside id and the version (a timestamp or a counter), and which
-column holds each field. ``codes`` maps the outside system's codes to the book's before
-anything is written, so a record with an unknown code is refused whole, never half
-created. Secrets (a database password, the inbound signing secret) are kept apart,
-encrypted.
+``objects`` maps each object type to where its records are (a file pattern, a table, an
+endpoint), which column holds the outside id and the version (a timestamp or a counter),
+and which column holds each field. ``codes`` maps the outside system's codes to the book's
+before anything is written, so a record with an unknown code is refused whole, never half
+created. Secrets (a database password, an API token, the inbound signing secret) are kept
+apart, encrypted.
+
+A ``rest`` connector names columns by JSON paths (``billing.address.city``,
+``emails[0].value``) and says per object type how its pages go and how it writes::
+
+    {"url": "https://crm.example.com/api", "auth": "api_key", "auth_header": "X-Api-Key",
+     "objects": {"customer": {"source": "customers", "id": "id", "version": "updated_at",
+                              "fields": {"name": "company.name", "email": "emails[0].value"},
+                              "items": "data",
+                              "pagination": {"style": "cursor", "next": "meta.next",
+                                             "size_param": "limit"},
+                              "since_param": "updated_since", "update": "PATCH"}}}
+
+A ``crmledger`` connector reaches another crmledger book and needs no columns: its
+customers are that book's parties (``fields`` narrows which fields are synced)::
+
+    {"url": "https://books.example.com", "system": "crmledger-hq", "fields": ["name", "email"]}
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from crmledger.core.errors import InvalidFieldError
+from crmledger.core.integration.json_paths import parse_path
 from crmledger.core.integration.sync_rules import FieldRules
 from crmledger.services.sync_records import CUSTOMER_FIELDS
 
@@ -37,10 +56,35 @@ OBJECT_FIELDS: dict[str, tuple[str, ...]] = {
     "customer": CUSTOMER_FIELDS,
     "invoice": INVOICE_FIELDS,
 }
-KINDS = ("folder", "sql")
+KINDS = ("folder", "sql", "rest", "crmledger")
 CODED = ("country", "currency", "payment_terms_days", "lifecycle", "kind", "segment")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,49}$")
-_OPTIONS = ("path", "url", "schema")
+_OPTIONS = ("path", "url", "schema", "auth", "auth_header", "system")
+#: Pagination styles of a ``rest`` connector and the query parameter each sends.
+PAGING = {"page": "page", "cursor": "cursor", "link": ""}
+_HEADER = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
+_PARAM = re.compile(r"^[A-Za-z0-9_.\[\]-]{1,64}$")
+_SYSTEM = re.compile(r"^[a-z][a-z0-9_.-]{0,49}$")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpObject:
+    """How a ``rest`` connector pages through one object type and writes it back:
+    ``items`` is the JSON path of the records in a page (``""``: the body is the list),
+    ``paging`` is ``page`` (page numbers in ``param``), ``cursor`` (the cursor at the path
+    ``next`` goes back in ``param``) or ``link`` (the ``Link`` header's ``rel="next"``);
+    ``size_param`` carries the page size and ``since_param`` the version a run starts
+    after (both left out when empty); new records are created by ``POST {source}`` or
+    ``PUT {source}/{id}``, changes sent by ``PATCH`` or ``PUT {source}/{id}``."""
+
+    items: str = ""
+    paging: str = "page"
+    param: str = "page"
+    next: str = ""
+    size_param: str = ""
+    since_param: str = ""
+    create: str = "POST"
+    update: str = "PATCH"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +96,7 @@ class ObjectSpec:
     id: str
     version: str
     fields: Mapping[str, str]
+    http: HttpObject | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +138,7 @@ def _text(where: str, value: Any, required: bool = True) -> str:
     return value
 
 
-def _object(name: str, document: Any) -> ObjectSpec:
+def _object(name: str, document: Any, kind: str) -> ObjectSpec:
     where = f"objects.{name}"
     if name not in OBJECT_FIELDS:
         raise InvalidFieldError(where, f"unknown object type (known: {', '.join(OBJECT_FIELDS)})")
@@ -105,13 +150,113 @@ def _object(name: str, document: Any) -> ObjectSpec:
     for key in columns:
         if key not in OBJECT_FIELDS[name]:
             raise InvalidFieldError(f"{where}.fields.{key}", f"{name} has no field {key!r}")
-    return ObjectSpec(
+    spec = ObjectSpec(
         name=name,
         source=_text(f"{where}.source", document.get("source")),
         id=_text(f"{where}.id", document.get("id")),
         version=_text(f"{where}.version", document.get("version"), required=False),
         fields={str(k): _text(f"{where}.fields.{k}", v) for k, v in columns.items()},
     )
+    if kind != "rest":
+        return spec
+    if "://" in spec.source or spec.source.startswith("//") or "?" in spec.source:
+        raise InvalidFieldError(f"{where}.source", "the endpoint's path under the URL, no query")
+    parse_path(spec.id, f"{where}.id")
+    parse_path(spec.version, f"{where}.version")
+    for key, path in spec.fields.items():
+        parse_path(path, f"{where}.fields.{key}")
+    return replace(spec, http=_http_object(where, document))
+
+
+def _choice(where: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise InvalidFieldError(where, f"{value!r} is not one of {', '.join(choices)}")
+    return str(value)
+
+
+def _param(where: str, value: Any, default: str = "") -> str:
+    if value is None:
+        return default
+    if not isinstance(value, str) or not _PARAM.match(value):
+        raise InvalidFieldError(where, "a query parameter name: letters, digits, _ . - [ ]")
+    return value
+
+
+def _http_object(where: str, document: Mapping[str, Any]) -> HttpObject:
+    paging = document.get("pagination", {})
+    if not isinstance(paging, Mapping):
+        raise InvalidFieldError(f"{where}.pagination", "describe the pagination as a mapping")
+    style = _choice(f"{where}.pagination.style", paging.get("style", "page"), tuple(PAGING))
+    if style == "cursor" and not paging.get("next"):
+        raise InvalidFieldError(f"{where}.pagination.next", "the JSON path of the next cursor")
+    following = _text(f"{where}.pagination.next", paging.get("next"), required=False)
+    if following and style != "cursor":
+        raise InvalidFieldError(f"{where}.pagination.next", "only cursor pagination reads one")
+    items = _text(f"{where}.items", document.get("items", ""), required=False)
+    parse_path(items, f"{where}.items")
+    parse_path(following, f"{where}.pagination.next")
+    return HttpObject(
+        items=items,
+        paging=style,
+        param=_param(f"{where}.pagination.param", paging.get("param"), PAGING[style]),
+        next=following,
+        size_param=_param(f"{where}.pagination.size_param", paging.get("size_param")),
+        since_param=_param(f"{where}.since_param", document.get("since_param")),
+        create=_choice(f"{where}.create", document.get("create", "POST"), ("POST", "PUT")),
+        update=_choice(f"{where}.update", document.get("update", "PATCH"), ("PATCH", "PUT")),
+    )
+
+
+def _crmledger_objects(document: Mapping[str, Any]) -> dict[str, ObjectSpec]:
+    """The one object type of a ``crmledger`` connector: the other book's parties."""
+    if "objects" in document:
+        raise InvalidFieldError("objects", 'a crmledger connector syncs its parties: name "fields"')
+    names = document.get("fields", list(CUSTOMER_FIELDS))
+    if not isinstance(names, list) or not names:
+        raise InvalidFieldError("fields", "list the customer fields to sync")
+    for index, name in enumerate(names):
+        if name not in CUSTOMER_FIELDS:
+            raise InvalidFieldError(f"fields[{index}]", f"customer has no field {name!r}")
+    fields = {str(n): str(n) for n in names}
+    return {"customer": ObjectSpec("customer", "parties", "id", "updated_at", fields)}
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidFieldError("url", "give the https:// address of the other system")
+    if parts.username or parts.password:
+        raise InvalidFieldError("url", "keep the token in the secrets, not in the URL")
+    if parts.query or parts.fragment:
+        raise InvalidFieldError("url", "the base URL takes no query or fragment")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise InvalidFieldError("url", "use https: a token must not travel in clear")
+    return text.rstrip("/")
+
+
+def _http_options(kind: str, options: dict[str, str]) -> dict[str, str]:
+    if "url" not in options:
+        raise InvalidFieldError("url", f"a {kind} connector needs the other system's URL")
+    options["url"] = _base_url(options["url"])
+    if kind == "rest":
+        options["auth"] = _choice("auth", options.get("auth", "bearer"), ("bearer", "api_key"))
+        header = options.setdefault("auth_header", "X-API-Key")
+        if not _HEADER.match(header):
+            raise InvalidFieldError("auth_header", f"{header!r} is no HTTP header name")
+    else:
+        system = options.setdefault("system", "crmledger")
+        if not _SYSTEM.match(system):
+            raise InvalidFieldError("system", "a system name is a-z, 0-9, _ . or -, up to 50")
+    return options
 
 
 def _codes(document: Any) -> dict[str, dict[str, str]]:
@@ -125,19 +270,28 @@ def _codes(document: Any) -> dict[str, dict[str, str]]:
     return found
 
 
+def _objects(kind: str, document: Mapping[str, Any]) -> dict[str, ObjectSpec]:
+    if kind == "crmledger":
+        return _crmledger_objects(document)
+    objects = document.get("objects")
+    if not isinstance(objects, Mapping) or not objects:
+        raise InvalidFieldError("objects", "name at least one object type and its columns")
+    return {str(k): _object(str(k), v, kind) for k, v in objects.items()}
+
+
 def compile_config(name: str, kind: str, document: Mapping[str, Any]) -> ConnectorSpec:
     """The checked spec of a configuration (see the module); secrets come later."""
     if kind not in KINDS:
         raise InvalidFieldError("kind", f"a connector kind is one of {', '.join(KINDS)}")
-    objects = document.get("objects")
-    if not isinstance(objects, Mapping) or not objects:
-        raise InvalidFieldError("objects", "name at least one object type and its columns")
+    objects = _objects(kind, document)
     options = {k: _text(k, document[k]) for k in _OPTIONS if k in document}
+    if kind in ("rest", "crmledger"):
+        options = _http_options(kind, options)
     prefix = _text("id_prefix", document.get("id_prefix", "CL-"))
     return ConnectorSpec(
         name=check_name(name),
         kind=kind,
-        objects={str(k): _object(str(k), v) for k, v in objects.items()},
+        objects=objects,
         options=options,
         codes=_codes(document.get("codes", {})),
         rules=FieldRules.parse(document.get("rules", {}), CUSTOMER_FIELDS),

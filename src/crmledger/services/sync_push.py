@@ -100,11 +100,12 @@ class Pusher:
         with self._uow(readonly=True) as uow:
             parties = PartyService(JoinedUnitOfWork(uow), self._clock, self._cipher).many(ids)
             links = uow.sync.links_of_local(self._id, CUSTOMER, ids)
+            absorbed = uow.parties.merged_into(ids)
         plans: list[Plan] = []
         settled: list[tuple[LinkRow, int]] = []
         for party_id in ids:
             party = parties.get(party_id)
-            if party is None:
+            if party is None or party_id in absorbed:  # merged: the survivor carries it
                 continue
             plan = self._one(party, links.get(party_id))
             if plan is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -44,6 +45,22 @@ class PartyFilters(BaseModel):
     tag: str | None = Field(None, max_length=50, pattern=NO_NUL)
     segment: str | None = Field(None, max_length=100, pattern=NO_NUL)
     source: str | None = Field(None, max_length=100, pattern=NO_NUL)
+    updated_since: dt.datetime | None = Field(
+        None, description="Only parties changed at or after this time (ISO 8601)."
+    )
+    external: str | None = Field(
+        None,
+        max_length=251,
+        pattern=r"^[^:\x00]{1,50}:[^\x00]{1,200}$",
+        description="The party with this external id, as `system:id`.",
+    )
+
+
+def _external(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    system, _, external_id = value.partition(":")
+    return system, external_id
 
 
 def _after(cursor: str | None) -> tuple[str, int] | None:
@@ -71,8 +88,9 @@ def _cursor_key(party: Party, sort: str) -> list[object]:
 def list_parties(
     services: Services, filters: Annotated[PartyFilters, Query()]
 ) -> Page[PartyPublic]:
-    """Parties, newest first by default, filtered by kind, lifecycle, owner, tag, segment
-    or source."""
+    """Parties, newest first by default, filtered by kind, lifecycle, owner, tag, segment,
+    source, the time they last changed (``sort=updated&updated_since=...`` pages through
+    what changed since) or an external id (``external=shop:C-1001``)."""
     query = PartyQuery(
         limit=filters.limit,
         sort=filters.sort,
@@ -83,6 +101,8 @@ def list_parties(
         tag=filters.tag,
         segment=filters.segment,
         source=filters.source,
+        updated_since=filters.updated_since,
+        external=_external(filters.external),
     )
     found = services.parties.list(query)
     last = found[-1] if len(found) == filters.limit else None

@@ -1,0 +1,262 @@
+"""The crmledger connector: another crmledger book, reached through its REST API with an API
+token of that book (``crmledger token create ...`` there).
+
+Its customers are its parties. A run reads ``GET /api/v1/parties?sort=updated`` from the
+time of the last party it applied (``updated_since``), following ``next_cursor``, and keeps
+that time and party id as its cursor; each party becomes the flat customer record of
+:mod:`crmledger.services.sync_records` (first email, first phone, first address)::
+
+    {"url": "https://hq.example.com", "system": "crmledger-branch",
+     "fields": ["name", "email", "phone", "city", "country"], "push": true, "push_new": true}
+
+    connector = CrmledgerConnector(spec)          # spec.secrets["token"] = "clt_..."
+    page = connector.fetch("customer", "", 500)   # that book's parties, oldest change first
+
+Each side knows the other's id. This book links the other's party id to its own party
+(the sync's external-id map); a party this book creates there carries the external id
+``(system, <this book's party id>)``. Pushing a new party first looks for that external id
+there (``?external=system:id``), so a push that died after the other book made the party,
+and is retried with different values, finds it and updates it instead of making a second;
+the ``POST`` carries an ``Idempotency-Key`` made of the connector, the record and a hash of
+what is sent. A change is read first and sent by ``PATCH`` with ``If-Match`` (lists, such
+as the emails, go back whole with only the first entry changed); a party changed there in
+between is read again and the change tried once more. A party's kind is set when it is
+created and never changed there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from crmledger.core.errors import InvalidFieldError
+from crmledger.integration.connectors.rest import HttpSession, why
+from crmledger.services.sync_config import ConnectorSpec
+from crmledger.services.sync_ports import OutboundChange, Page, PushResult, RemoteChange
+
+PARTIES = "api/v1/parties"
+#: The largest page the other book's API answers.
+MOST = 500
+_ADDRESS = ("street", "postcode", "city", "country")
+_PLAIN = ("website", "segment", "lifecycle")
+
+
+def customer_of(party: Mapping[str, Any]) -> dict[str, str]:
+    """The flat customer record of a party as the API answers it."""
+
+    def first(key: str, attribute: str) -> str:
+        found = party.get(key) or []
+        return str(found[0].get(attribute, "")) if found else ""
+
+    address = (party.get("addresses") or [{}])[0]
+    terms = party.get("payment_terms_days")
+    return {
+        "name": str(party.get("display_name", "")),
+        "kind": str(party.get("kind", "")),
+        "email": first("emails", "address"),
+        "phone": first("phones", "number"),
+        "website": str(party.get("website", "")),
+        **{n: str(address.get(n, "")) for n in _ADDRESS},
+        "currency": str(party.get("currency") or ""),
+        "payment_terms_days": "" if terms is None else str(terms),
+        "credit_limit": str(party.get("credit_limit") or ""),
+        "lifecycle": str(party.get("lifecycle", "")),
+        "segment": str(party.get("segment", "")),
+    }
+
+
+def _first(items: list[dict[str, Any]], key: str, value: str) -> list[dict[str, Any]]:
+    """``items`` with the first one's ``key`` set to ``value`` (dropped when empty)."""
+    if not value:
+        return items[1:]
+    if not items:
+        return [{key: value}]
+    return [{**items[0], key: value}, *items[1:]]
+
+
+def _address(current: list[dict[str, Any]], values: Mapping[str, str]) -> list[dict[str, Any]]:
+    first = {**(current[0] if current else {}), **{n: values[n] for n in _ADDRESS if n in values}}
+    if not any(first.get(n) for n in _ADDRESS):
+        return current[1:]
+    return [first, *current[1:]]
+
+
+def _terms(values: Mapping[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if "currency" in values:
+        found["currency"] = values["currency"] or None
+    if "payment_terms_days" in values:
+        text = values["payment_terms_days"]
+        found["payment_terms_days"] = int(text) if text.isdigit() else (text or None)
+    if "credit_limit" in values:
+        found["credit_limit"] = values["credit_limit"] or None
+    return found
+
+
+def party_changes(current: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
+    """The party fields to send so that a party (``current``: as the API answers it, or
+    empty for a new one) carries the customer ``values``."""
+    body: dict[str, Any] = {n: values[n] for n in _PLAIN if n in values}
+    if "name" in values:
+        body["display_name"] = values["name"]
+    if "email" in values:
+        body["emails"] = _first(list(current.get("emails", [])), "address", values["email"])
+    if "phone" in values:
+        body["phones"] = _first(list(current.get("phones", [])), "number", values["phone"])
+    if any(n in values for n in _ADDRESS):
+        body["addresses"] = _address(list(current.get("addresses", [])), values)
+    return body | _terms(values)
+
+
+def _stamp(text: str) -> datetime:
+    found = datetime.fromisoformat(text)
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _idempotency_key(connector: str, record: str, body: Any) -> str:
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return f"crmledger-sync-{connector}-{record}-{digest[:24]}"
+
+
+class CrmledgerConnector:
+    """A :class:`~crmledger.services.sync_ports.Connector` to another crmledger book."""
+
+    def __init__(self, spec: ConnectorSpec) -> None:
+        token = spec.secrets.get("token")
+        if not token:
+            raise InvalidFieldError(
+                "token", "a crmledger connector needs an API token of the other book"
+            )
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._http = HttpSession(spec.options.get("url", ""), headers)
+        self._spec, self._system = spec, spec.options.get("system", "crmledger")
+
+    def _change(self, party: Mapping[str, Any]) -> RemoteChange:
+        fields = self._spec.object("customer").fields
+        record = customer_of(party)
+        values = {name: record[name] for name in fields}
+        return RemoteChange(str(party["id"]), str(party["updated_at"]), values)
+
+    def _page(self, limit: int, since: str, cursor: str) -> tuple[list[Any], str]:
+        params: dict[str, str | int] = {"sort": "updated", "limit": max(1, min(limit, MOST))}
+        if cursor:
+            params["cursor"] = cursor
+        elif since:
+            params["updated_since"] = since
+        body, _ = self._http.json("GET", self._http.url(PARTIES), params=params)
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise InvalidFieldError("url", f"{self._http.base} answered no list of parties")
+        return items, str(body.get("next_cursor") or "")
+
+    def fetch(self, object_type: str, cursor: str, limit: int) -> Page:
+        self._spec.object(object_type)
+        at = _position(cursor)
+        following = at["next"]
+        while True:
+            items, following = self._page(limit, at["since"], following)
+            after = (_stamp(at["since"]), int(at["id"])) if at["since"] else None
+            fresh = [
+                p for p in items if after is None or (_stamp(p["updated_at"]), p["id"]) > after
+            ]
+            if items:
+                at = {"since": str(items[-1]["updated_at"]), "id": str(items[-1]["id"])}
+            at["next"] = following
+            if fresh or not following:
+                break
+        changes = tuple(self._change(p) for p in fresh)
+        text = json.dumps(at, sort_keys=True)
+        if not changes and at == _position(cursor):
+            return Page((), cursor)
+        return Page(changes, text, more=bool(following))
+
+    def snapshot(self, object_type: str) -> Iterator[RemoteChange]:
+        self._spec.object(object_type)
+        following = ""
+        while True:
+            items, following = self._page(MOST, "", following)
+            yield from (self._change(p) for p in items)
+            if not following:
+                return
+
+    # -- push ----------------------------------------------------------------------------
+
+    def _made(self, own: str) -> str | None:
+        """The id of the party an earlier push made there for ours (``None``: none yet)."""
+        params = {"external": f"{self._system}:{own}", "limit": 1}
+        body, _ = self._http.json("GET", self._http.url(PARTIES), params=params)
+        items = body.get("items") if isinstance(body, dict) else None
+        return str(items[0]["id"]) if items else None
+
+    def _create(self, change: OutboundChange) -> PushResult:
+        own = change.external_id.removeprefix(self._spec.id_prefix)
+        made = self._made(own)
+        if made is not None:  # a push died after the other book made it: bring it up to date
+            return self._update(replace(change, external_id=made, new=False))
+        body: dict[str, Any] = {"kind": change.values.get("kind") or "organisation"}
+        body |= party_changes({}, change.values)
+        body["external_ids"] = [{"system": self._system, "id": own}]
+        key = _idempotency_key(self._spec.name, change.external_id, body)
+        answer = self._http.send(
+            "POST", self._http.url(PARTIES), json=body, headers={"Idempotency-Key": key}
+        )
+        if answer.status_code != 201:
+            return PushResult(change.external_id, False, error=why(answer))
+        party = answer.json()
+        return PushResult(str(party["id"]), True, version=str(party["updated_at"]))
+
+    def _patch(self, change: OutboundChange, url: str) -> PushResult | httpx.Response:
+        read = self._http.send("GET", url)
+        if read.status_code == 404:
+            return PushResult(change.external_id, False, error="no such party in the other book")
+        if read.status_code != 200:
+            return PushResult(change.external_id, False, error=why(read))
+        party = read.json()
+        if "kind" in change.values and change.values["kind"] != party["kind"]:
+            why_not = f"the other book keeps this party's kind ({party['kind']}); change it there"
+            return PushResult(change.external_id, False, error=why_not)
+        values = {k: v for k, v in change.values.items() if k != "kind"}
+        if all(customer_of(party)[k] == v for k, v in values.items()):
+            return PushResult(change.external_id, True, version=str(party["updated_at"]))
+        body = party_changes(party, values)
+        key = _idempotency_key(self._spec.name, f"{change.external_id}-v{party['version']}", body)
+        headers = {"If-Match": read.headers.get("ETag", ""), "Idempotency-Key": key}
+        return self._http.send("PATCH", url, json=body, headers=headers)
+
+    def _update(self, change: OutboundChange) -> PushResult:
+        url = self._http.url(PARTIES, change.external_id)
+        done = self._patch(change, url)
+        if not isinstance(done, PushResult) and done.status_code == 412:
+            done = self._patch(change, url)  # changed there in between: read again, once
+        if isinstance(done, PushResult):
+            return done
+        if done.status_code != 200:
+            return PushResult(change.external_id, False, error=why(done))
+        return PushResult(change.external_id, True, version=str(done.json()["updated_at"]))
+
+    def push(self, object_type: str, changes: Sequence[OutboundChange]) -> list[PushResult]:
+        self._spec.object(object_type)
+        return [self._create(c) if c.new else self._update(c) for c in changes]
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _position(cursor: str) -> dict[str, str]:
+    """The last party applied (its change time and id) and the next page, if a page of
+    the same walk follows."""
+    if not cursor:
+        return {"since": "", "id": "0", "next": ""}
+    try:
+        found = json.loads(cursor)
+        return {"since": str(found["since"]), "id": str(found["id"]), "next": str(found["next"])}
+    except (ValueError, KeyError, TypeError):
+        raise InvalidFieldError(
+            "cursor", f"not a cursor of a crmledger connector: {cursor[:60]!r}"
+        ) from None
