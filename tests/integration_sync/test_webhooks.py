@@ -255,3 +255,22 @@ def test_events_before_a_subscription_are_not_its(
     hooks.deliver_due()
     assert len(hooks.deliveries(sub.id)) == 1
     assert json.loads(server.requests[0].body)["data"]["event_id"] == 2
+
+
+def test_each_customers_events_arrive_in_order_while_customers_go_side_by_side(
+    app: App, now: FixedClock, server: HookServer
+) -> None:
+    hooks = hooks_for(app, now)
+    hooks.create(server.url(), ["party.*"])
+    parties = [customer(app, f"Customer {n}") for n in range(6)]
+    for round_ in range(3):
+        for party in parties:
+            app.parties.update(party, {"segment": f"s{round_}"}, None)
+    assert relay_events(app, now, hooks) == 24
+    assert hooks.deliver_due(limit=50) == 24
+    seen: dict[int, list[int]] = {}
+    for request in server.requests:
+        data = json.loads(request.body)["data"]
+        seen.setdefault(data["aggregate_id"], []).append(data["seq"])
+    assert sorted(seen) == sorted(parties)
+    assert all(seqs == sorted(seqs) and len(seqs) == 4 for seqs in seen.values()), seen

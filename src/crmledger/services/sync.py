@@ -49,6 +49,7 @@ from crmledger.services.sync_ports import (
 from crmledger.services.sync_push import Pusher
 from crmledger.services.sync_reconcile import reconcile_with
 from crmledger.services.sync_records import changes_of, party_record
+from crmledger.services.sync_schedule import Limits, is_due
 from crmledger.services.trail import OPERATOR, Actor, record
 
 #: Builds the adapter of a connector kind from its compiled configuration.
@@ -136,13 +137,17 @@ class SyncService:
         cipher: FieldCipher,
         connectors: Mapping[str, ConnectorFactory],
         actor: Actor = OPERATOR,
+        limits: Limits | None = None,
     ) -> None:
         self._uow, self._clock, self._cipher = uow, clock, cipher
         self._connectors, self._actor = connectors, actor
+        self._limits = limits or Limits()
 
     def acting_as(self, actor: Actor) -> SyncService:
-        """The same service for another actor."""
-        return SyncService(self._uow, self._clock, self._cipher, self._connectors, actor)
+        """The same service for another actor (sharing the connectors' rate limits)."""
+        return SyncService(
+            self._uow, self._clock, self._cipher, self._connectors, actor, self._limits
+        )
 
     # -- connectors --------------------------------------------------------------------
 
@@ -294,7 +299,8 @@ class SyncService:
         with self._uow(readonly=True) as uow:
             row = self._row(uow, name)
         spec = self._compile(row, with_secrets=True)
-        return row, spec, self._connectors[spec.kind](spec)
+        connector = self._connectors[spec.kind](spec)
+        return row, spec, self._limits.held(row.name, spec.rate_per_second, connector)
 
     # -- runs --------------------------------------------------------------------------
 
@@ -441,17 +447,17 @@ class SyncService:
         return pushed
 
     def run_due(self) -> int:
-        """Pull every active connector whose ``every_seconds`` passed since its last pull
-        started (the worker's schedule); returns how many records the runs saw."""
+        """Pull every active connector whose schedule came round since its last pull
+        started (the worker's task; see :mod:`.sync_schedule`); returns how many records
+        the runs saw."""
         now = self._clock.now()
         due: list[tuple[str, str]] = []
         with self._uow(readonly=True) as uow:
             for row in uow.sync.connectors():
                 spec = self._compile(row)
-                if row.status != "active" or spec.every_seconds is None:
+                if row.status != "active" or spec.schedule is None:
                     continue
-                last = uow.sync.last_started(row.id, "pull")
-                if last is None or (now - last).total_seconds() >= spec.every_seconds:
+                if is_due(spec.schedule, uow.sync.last_started(row.id, "pull"), now):
                     due += [(row.name, t) for t in spec.objects if t == CUSTOMER]
         seen = 0
         for name, object_type in due:

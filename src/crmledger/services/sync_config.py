@@ -10,14 +10,17 @@
      "codes": {"country": {"Deutschland": "DE", "Österreich": "AT"}},
      "rules": {"default": "newest", "fields": {"email": "review"}},
      "push": false,
-     "every_seconds": 300}                                     # the worker pulls every 5 min
+     "schedule": "*/5 * * * *",                                # the worker pulls every 5 min
+     "rate_per_second": 50}                                    # at most 50 records a second
 
-``objects`` maps each object type to where its records are (a file pattern, a table, an
-endpoint), which column holds the outside id and the version (a timestamp or a counter),
-and which column holds each field. ``codes`` maps the outside system's codes to the book's
-before anything is written, so a record with an unknown code is refused whole, never half
-created. Secrets (a database password, an API token, the inbound signing secret) are kept
-apart, encrypted.
+``schedule`` is a cron expression in UTC (``every_seconds`` a plain interval instead) and
+``rate_per_second`` caps the records a run reads or writes (see
+:mod:`crmledger.services.sync_schedule`). ``objects`` maps each object type to where its
+records are (a file pattern, a table, an endpoint), which column holds the outside id and
+the version (a timestamp or a counter), and which column holds each field. ``codes`` maps
+the outside system's codes to the book's before anything is written, so a record with an
+unknown code is refused whole, never half created. Secrets (a database password, an API
+token, the inbound signing secret) are kept apart, encrypted.
 
 A ``rest`` connector names columns by JSON paths (``billing.address.city``,
 ``emails[0].value``) and says per object type how its pages go and how it writes::
@@ -49,6 +52,7 @@ from crmledger.core.errors import InvalidFieldError
 from crmledger.core.integration.json_paths import parse_path
 from crmledger.core.integration.sync_rules import FieldRules
 from crmledger.services.sync_records import CUSTOMER_FIELDS
+from crmledger.services.sync_schedule import Schedule, parse_rate, parse_schedule
 
 #: Invoice fields compared by reconciliation (``customer`` is the outside customer id).
 INVOICE_FIELDS = ("number", "customer", "currency", "total", "status", "issued_on")
@@ -112,7 +116,8 @@ class ConnectorSpec:
     push: bool = False
     push_new: bool = False
     id_prefix: str = "CL-"
-    every_seconds: int | None = None
+    schedule: Schedule | None = None
+    rate_per_second: float | None = None
     secrets: Mapping[str, str] = field(default_factory=dict)
 
     def object(self, name: str) -> ObjectSpec:
@@ -298,16 +303,9 @@ def compile_config(name: str, kind: str, document: Mapping[str, Any]) -> Connect
         push=bool(document.get("push", False)),
         push_new=bool(document.get("push_new", False)),
         id_prefix=prefix,
-        every_seconds=_every(document.get("every_seconds")),
+        schedule=parse_schedule(document.get("schedule"), document.get("every_seconds")),
+        rate_per_second=parse_rate(document.get("rate_per_second")),
     )
-
-
-def _every(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 86_400 * 31:
-        raise InvalidFieldError("every_seconds", "run every 1 second to 31 days, in seconds")
-    return value
 
 
 def coded(spec: ConnectorSpec, values: Mapping[str, str]) -> dict[str, str]:

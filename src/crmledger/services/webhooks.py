@@ -142,6 +142,20 @@ def message_body(event: OutboxEvent) -> str:
     return json.dumps(envelope(event), sort_keys=True, separators=(",", ":"))
 
 
+def _lanes(due: Sequence[DeliveryRow]) -> list[list[DeliveryRow]]:
+    """``due`` in lanes that may go out side by side: one per subscription and aggregate,
+    each in the aggregate's own order (its events' ``seq``), so a subscriber gets one
+    customer's ``party.created`` before its ``party.updated``."""
+    lanes: dict[tuple[int, str, int], list[tuple[int, DeliveryRow]]] = {}
+    for row in due:
+        data = json.loads(row.body).get("data", {})
+        key = (row.subscription_id, str(data.get("aggregate")), int(data.get("aggregate_id", 0)))
+        lanes.setdefault(key, []).append((int(data.get("seq", 0)), row))
+    return [
+        [row for _, row in sorted(lane, key=lambda p: (p[0], p[1].id))] for lane in lanes.values()
+    ]
+
+
 class WebhookService:
     """Subscriptions, their deliveries and the delivery loop (see the module)."""
 
@@ -414,9 +428,10 @@ class WebhookService:
         return added
 
     def deliver_due(self, limit: int = 50) -> int:
-        """Send the deliveries that are due (at most ``limit``, up to :data:`PARALLEL` at
-        once) and record how each went in one transaction; returns how many were
-        attempted. A worker dying before it records them sends them again later."""
+        """Send the deliveries that are due (at most ``limit``; up to :data:`PARALLEL`
+        lanes at once, each aggregate's in order) and record how each went in one
+        transaction; returns how many were attempted. A worker dying before it records
+        them sends them again later."""
         if self._sender is None:
             raise InvalidFieldError("sender", "this process sends no webhooks")
         now = self._clock.now()
@@ -426,13 +441,20 @@ class WebhookService:
             uow.commit()
         if not due:
             return 0
-        if len(due) == 1:
-            sent = [self._attempt(due[0], subs[due[0].subscription_id])]
+        lanes = _lanes(due)
+        if len(lanes) == 1:
+            sent = self._attempt_lane(lanes[0], subs)
         else:
-            with ThreadPoolExecutor(min(PARALLEL, len(due))) as pool:
-                sent = list(pool.map(lambda r: self._attempt(r, subs[r.subscription_id]), due))
+            with ThreadPoolExecutor(min(PARALLEL, len(lanes))) as pool:
+                done = pool.map(lambda lane: self._attempt_lane(lane, subs), lanes)
+                sent = [attempt for lane in done for attempt in lane]
         self._finish(sent, subs)
         return len(due)
+
+    def _attempt_lane(
+        self, lane: Sequence[DeliveryRow], subs: Mapping[int, SubscriptionRow]
+    ) -> builtins.list[tuple[DeliveryRow, SendResult | None, datetime]]:
+        return [self._attempt(row, subs[row.subscription_id]) for row in lane]
 
     def _attempt(
         self, row: DeliveryRow, sub: SubscriptionRow
