@@ -26,6 +26,7 @@ from crmledger.formats.statement_pdf import StatementPdfRenderer
 from crmledger.fusion.sources import FILE_OPENERS, Opener
 from crmledger.integration.bus import InProcessBus
 from crmledger.integration.connectors import CONNECTORS
+from crmledger.integration.connectors.ledger_file import LedgerFile
 from crmledger.integration.webhook_sender import HttpWebhookSender
 from crmledger.persistence.engine import make_engine
 from crmledger.persistence.fusion_sql import open_sql
@@ -141,6 +142,12 @@ WRITERS: dict[str, Callable[[TextIO, ExportService, Counter], None]] = {
     "ledger": _write_ledger,
     "beancount": _write_beancount,
 }
+
+
+def _ledger_file(uow: SqlUnitOfWorkFactory) -> LedgerFile:
+    """The export connectors' writer: the whole book, read as the local operator."""
+    book = ExportService(uow)
+    return LedgerFile(lambda fmt, out: WRITERS[fmt](out, book, None))
 
 
 class Keys:
@@ -354,7 +361,7 @@ def build(
             HttpWebhookSender(_allow_private(settings)),
             allow_private=_allow_private(settings),
         ),
-        sync=SyncService(uow, clock, keys, CONNECTORS),
+        sync=SyncService(uow, clock, keys, CONNECTORS, exporter=_ledger_file(uow)),
         inbound=InboundService(uow, clock, keys),
         aging=AgingReportService(uow, clock, keys),
         party_statements=PartyStatementService(

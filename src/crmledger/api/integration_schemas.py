@@ -174,7 +174,7 @@ class ConnectorCreate(In):
     (a database ``password``, an ``inbound_secret``) and whether it takes webhooks."""
 
     name: ConnectorName
-    kind: Literal["folder", "sql", "rest", "crmledger"]
+    kind: Literal["folder", "sql", "rest", "crmledger", "export"]
     config: dict[str, Any]
     secrets: SecretsIn | None = None
     inbound_scheme: Literal["standard", "stripe"] | None = None

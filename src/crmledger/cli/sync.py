@@ -73,7 +73,7 @@ def _secrets(given: list[str] | None, from_env: list[str] | None) -> dict[str, s
 @sync_app.command("add")
 def sync_add(
     name: Name,
-    kind: Annotated[str, typer.Option(help="folder, sql, rest or crmledger.")],
+    kind: Annotated[str, typer.Option(help="folder, sql, rest, crmledger or export.")],
     config: Annotated[Path, typer.Option(help="The configuration file (JSON or YAML).")],
     secret: Annotated[
         list[str] | None, typer.Option(help="name=value of a secret (repeat).")
@@ -133,9 +133,13 @@ def _said(report: RunReport, fmt: OutputFormat) -> None:
                     "mode": report.mode,
                     "counts": dict(report.counts),
                     "records": rows,
+                    "message": report.message,
                 }
             )
         )
+        return
+    if report.object_type == "ledger":  # an export: no records, one file
+        console.print(f"Run {report.run_id} of {report.connector}: {report.message}.")
         return
     emit(rows, fmt, f"Run {report.run_id} ({report.mode})")
     counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())

@@ -183,7 +183,9 @@ sync_runs = Table(
     Column("actor", String(64), nullable=False),
     Column("started_at", _TS, nullable=False),
     Column("finished_at", _TS),
-    CheckConstraint("mode IN ('pull','push','dry_run','inbound','reconcile')", name="mode_known"),
+    CheckConstraint(
+        "mode IN ('pull','push','dry_run','inbound','reconcile','export')", name="mode_known"
+    ),
     CheckConstraint("status IN ('running','done','failed')", name="status_known"),
     Index("ix_sync_runs_connector", "connector_id", "id"),
 )

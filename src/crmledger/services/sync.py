@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from crmledger.core.errors import InvalidFieldError
@@ -38,7 +39,7 @@ from crmledger.services.integration_ports import (
 )
 from crmledger.services.ports import Clock, FieldCipher, FieldContext
 from crmledger.services.sync_apply import CUSTOMER, Applier, RecordResult, conflict_context
-from crmledger.services.sync_config import ConnectorSpec, check_name, compile_config
+from crmledger.services.sync_config import LEDGER, ConnectorSpec, check_name, compile_config
 from crmledger.services.sync_ports import (
     ConflictRow,
     Connector,
@@ -54,6 +55,8 @@ from crmledger.services.trail import OPERATOR, Actor, record
 
 #: Builds the adapter of a connector kind from its compiled configuration.
 ConnectorFactory = Callable[[ConnectorSpec], Connector]
+#: Writes the whole ledger in a format to a path at once; returns the bytes written.
+LedgerExporter = Callable[[str, str], int]
 #: Results a run report keeps (the log keeps every record).
 REPORT_RESULTS = 1000
 _COUNT_NAMES = {
@@ -138,15 +141,23 @@ class SyncService:
         connectors: Mapping[str, ConnectorFactory],
         actor: Actor = OPERATOR,
         limits: Limits | None = None,
+        exporter: LedgerExporter | None = None,
     ) -> None:
         self._uow, self._clock, self._cipher = uow, clock, cipher
         self._connectors, self._actor = connectors, actor
         self._limits = limits or Limits()
+        self._exporter = exporter
 
     def acting_as(self, actor: Actor) -> SyncService:
         """The same service for another actor (sharing the connectors' rate limits)."""
         return SyncService(
-            self._uow, self._clock, self._cipher, self._connectors, actor, self._limits
+            self._uow,
+            self._clock,
+            self._cipher,
+            self._connectors,
+            actor,
+            self._limits,
+            self._exporter,
         )
 
     # -- connectors --------------------------------------------------------------------
@@ -176,6 +187,12 @@ class SyncService:
         return replace(spec, secrets=self._secrets(row)) if with_secrets else spec
 
     def _check(self, spec: ConnectorSpec) -> None:
+        if spec.kind == "export":
+            if self._exporter is None:
+                raise InvalidFieldError("kind", "this book writes no ledger exports")
+            if not Path(spec.options["path"]).parent.is_dir():
+                raise InvalidFieldError("path", f"no folder {Path(spec.options['path']).parent}")
+            return
         factory = self._connectors.get(spec.kind)
         if factory is None:
             raise InvalidFieldError("kind", f"this book has no {spec.kind} connector")
@@ -346,6 +363,9 @@ class SyncService:
         self._actor.require("integrations", "write")
         if not 1 <= limit <= 10_000:
             raise InvalidFieldError("limit", "a page holds 1 to 10,000 records")
+        with self._uow(readonly=True) as uow:
+            if self._row(uow, name).kind == "export":
+                return self._export(name, dry_run)
         row, spec, connector = self.connector_for(name)
         if row.status != "active" and not dry_run:
             raise InvalidFieldError("status", f"connector {name} is paused")
@@ -363,6 +383,30 @@ class SyncService:
             connector.close()
         run = self._finish(pages.run, "done")
         return _report(name, run, pages.results)
+
+    def _export(self, name: str, dry_run: bool) -> RunReport:
+        """Write the ledger to the export connector's file (a dry run only says where)."""
+        with self._uow(readonly=True) as uow:
+            row = self._row(uow, name)
+        spec = self._compile(row)
+        path, fmt = spec.options["path"], spec.options["format"]
+        if self._exporter is None:
+            raise InvalidFieldError("kind", "this book writes no ledger exports")
+        if dry_run:
+            at = self._clock.now()
+            said = f"would write {fmt} to {path}"
+            run = RunRow(0, row.id, LEDGER, "dry_run", "done", {}, "", "", said, "", at, at)
+            return _report(name, run, ())
+        if row.status != "active":
+            raise InvalidFieldError("status", f"connector {name} is paused")
+        run = self._start(row, LEDGER, "export", "")
+        try:
+            size = self._exporter(fmt, path)
+        except Exception as exc:
+            self._finish(run, "failed", f"{type(exc).__name__}: {exc}"[:4000])
+            raise
+        done = self._finish(run, "done", f"wrote {size:,} bytes of {fmt} to {path}")
+        return _report(name, done, ())
 
     def apply_page(
         self,
@@ -457,11 +501,12 @@ class SyncService:
                 spec = self._compile(row)
                 if row.status != "active" or spec.schedule is None:
                     continue
-                if is_due(spec.schedule, uow.sync.last_started(row.id, "pull"), now):
-                    due += [(row.name, t) for t in spec.objects if t == CUSTOMER]
+                mode = "export" if row.kind == "export" else "pull"
+                if is_due(spec.schedule, uow.sync.last_started(row.id, mode), now):
+                    due += [(row.name, t) for t in spec.objects if t in (CUSTOMER, LEDGER)]
         seen = 0
         for name, object_type in due:
-            seen += sum(self.run(name, object_type).counts.values())
+            seen += max(1, sum(self.run(name, object_type).counts.values()))
         return seen
 
     # -- what runs left ----------------------------------------------------------------

@@ -33,6 +33,11 @@ A ``rest`` connector names columns by JSON paths (``billing.address.city``,
                                              "size_param": "limit"},
                               "since_param": "updated_since", "update": "PATCH"}}}
 
+An ``export`` connector writes the whole ledger to a file on its schedule, for Beancount,
+ledger-cli or hledger (or as entries CSV), replacing the file in one rename::
+
+    {"path": "/srv/books/book.beancount", "format": "beancount", "schedule": "0 2 * * *"}
+
 A ``crmledger`` connector reaches another crmledger book and needs no columns: its
 customers are that book's parties (``fields`` narrows which fields are synced)::
 
@@ -60,10 +65,14 @@ OBJECT_FIELDS: dict[str, tuple[str, ...]] = {
     "customer": CUSTOMER_FIELDS,
     "invoice": INVOICE_FIELDS,
 }
-KINDS = ("folder", "sql", "rest", "crmledger")
+KINDS = ("folder", "sql", "rest", "crmledger", "export")
+#: The one object an ``export`` connector has: the whole ledger.
+LEDGER = "ledger"
+#: What an ``export`` connector writes the ledger as.
+EXPORT_FORMATS = ("beancount", "ledger", "entries")
 CODED = ("country", "currency", "payment_terms_days", "lifecycle", "kind", "segment")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,49}$")
-_OPTIONS = ("path", "url", "schema", "auth", "auth_header", "system")
+_OPTIONS = ("path", "url", "schema", "auth", "auth_header", "system", "format")
 #: Pagination styles of a ``rest`` connector and the query parameter each sends.
 PAGING = {"page": "page", "cursor": "cursor", "link": ""}
 _HEADER = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
@@ -275,7 +284,20 @@ def _codes(document: Any) -> dict[str, dict[str, str]]:
     return found
 
 
+def _export_options(options: dict[str, str]) -> dict[str, str]:
+    path = options.get("path", "")
+    if not path.startswith("/"):
+        raise InvalidFieldError(
+            "path", "an export writes to an absolute path, like /srv/book.beancount"
+        )
+    if options.get("format") not in EXPORT_FORMATS:
+        raise InvalidFieldError("format", f"an export writes {', '.join(EXPORT_FORMATS)}")
+    return options
+
+
 def _objects(kind: str, document: Mapping[str, Any]) -> dict[str, ObjectSpec]:
+    if kind == "export":
+        return {LEDGER: ObjectSpec(LEDGER, "", "", "", {})}
     if kind == "crmledger":
         return _crmledger_objects(document)
     objects = document.get("objects")
@@ -292,6 +314,8 @@ def compile_config(name: str, kind: str, document: Mapping[str, Any]) -> Connect
     options = {k: _text(k, document[k]) for k in _OPTIONS if k in document}
     if kind in ("rest", "crmledger"):
         options = _http_options(kind, options)
+    if kind == "export":
+        options = _export_options(options)
     prefix = _text("id_prefix", document.get("id_prefix", "CL-"))
     return ConnectorSpec(
         name=check_name(name),

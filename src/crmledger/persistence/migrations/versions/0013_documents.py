@@ -26,6 +26,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from crmledger.persistence.migrations.checks import replace_check
+
 revision = "0013"
 down_revision = "0012"
 branch_labels = None
@@ -39,26 +41,7 @@ _WITH_PAID = "'draft','confirmed','fulfilled','cancelled','paid'"
 
 def _order_statuses(old: str, new: str) -> None:
     """Replace the sales order status check ``status IN (old)`` by ``status IN (new)``."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        op.drop_constraint(op.f(_STATUS_CHECK), "sales_orders", type_="check")
-        op.create_check_constraint(op.f(_STATUS_CHECK), "sales_orders", f"status IN ({new})")
-        return
-    version = int(bind.exec_driver_sql("PRAGMA schema_version").scalar_one())
-    bind.exec_driver_sql("PRAGMA writable_schema=ON")
-    try:
-        done = bind.execute(
-            sa.text(
-                "UPDATE sqlite_master SET sql = replace(sql, :old, :new) "
-                "WHERE type = 'table' AND name = 'sales_orders' AND instr(sql, :old) > 0"
-            ),
-            {"old": f"status IN ({old})", "new": f"status IN ({new})"},
-        )
-        bind.exec_driver_sql(f"PRAGMA schema_version={version + 1}")
-    finally:
-        bind.exec_driver_sql("PRAGMA writable_schema=OFF")
-    if done.rowcount != 1:
-        raise RuntimeError(f"sales_orders has no check 'status IN ({old})' to replace")
+    replace_check("sales_orders", _STATUS_CHECK, f"status IN ({old})", f"status IN ({new})")
 
 
 def upgrade() -> None:
