@@ -1,8 +1,11 @@
 """The demo company loads through the services, balances, verifies, hangs together and is
-the same for the same seed."""
+the same for the same seed; its staff claim expenses with receipts, in every state."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
@@ -11,14 +14,16 @@ from pathlib import Path
 from statistics import mean
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import text
 
 from crmledger.bootstrap import App, build, migrate
 from crmledger.cli.demo import services_of
 from crmledger.core.chart import chart
 from crmledger.services.demo import DemoClock, DemoResult, DemoSpec, company_entries, load_demo
+from crmledger.services.demo_staff import STAFF, ClaimTally
 from crmledger.services.demo_world import draw_world
-from tests.conftest import FAST_HASHER, settings_for
+from tests.conftest import FAST_HASHER, POSTGRES_URL, _postgres_schema_url, settings_for
 
 TODAY = date(2026, 11, 20)
 SPEC = DemoSpec(customers=48, years=2, seed=3, today=TODAY)
@@ -32,12 +37,29 @@ def _book(url: str, folder: Path, spec: DemoSpec) -> tuple[App, DemoResult]:
     return app, load_demo(services_of(app), spec, clock)
 
 
-@pytest.fixture
-def demo(db_url: str, tmp_path: Path) -> Iterator[tuple[App, DemoResult]]:
-    """The demo loaded into a fresh book."""
-    app, result = _book(db_url, tmp_path, SPEC)
-    yield app, result
-    app.engine.dispose()
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[App, DemoResult]]:
+    """The demo loaded into a fresh book, once per database for the module (the tests
+    only read it)."""
+    folder = tmp_path_factory.mktemp("demo")
+    if request.param == "sqlite":
+        app, result = _book(f"sqlite:///{folder / 'book.db'}", folder, SPEC)
+        yield app, result
+        app.engine.dispose()
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set CRMLEDGER_TEST_POSTGRES_URL")
+    schema = _postgres_schema_url()
+    try:
+        app, result = _book(next(schema), folder, SPEC)
+        yield app, result
+        app.engine.dispose()
+    finally:
+        schema.close()
 
 
 def _scalar(app: App, sql: str) -> int:
@@ -129,6 +151,73 @@ def test_the_demo_balances_verifies_and_hangs_together(demo: tuple[App, DemoResu
     assert _scalar(app, sql) == tally.deals + 8  # and the showcase's eight
     assert _scalar(app, "SELECT COUNT(*) FROM sales_orders") == tally.orders + 1
     _satisfaction_follows_treatment(app)
+
+
+#: What the staff claimed in :data:`SPEC` (the claims follow the seed, not the customers).
+CLAIMS = ClaimTally(claims=101, receipts=139, pending=4, approved=3, reimbursed=92, rejected=2)
+_LIABILITY = (
+    "SELECT SUM(p.amount_minor) FROM postings p JOIN accounts a ON a.id = p.account_id "
+    "WHERE a.name = 'Liabilities:Employees:Reimbursements'"
+)
+
+
+def test_the_staff_claim_expenses_with_receipts_in_every_state(
+    demo: tuple[App, DemoResult],
+) -> None:
+    app, result = demo
+    assert result.claims == CLAIMS
+    roles = {u.email: u.role for u in app.access.users()}
+    assert {e.email: roles[e.email] for e in STAFF} == {e.email: e.role for e in STAFF}
+    with app.engine.connect() as conn:
+        sql = "SELECT status, COUNT(*) FROM expense_claims GROUP BY status"
+        states = {status: int(n) for status, n in conn.execute(text(sql))}
+        sql = (
+            "SELECT id, employee_id, status, claimed_on, currency, decided_by, reason, "
+            "base_minor, entry_id, reimbursement_entry_id FROM expense_claims"
+        )
+        claims = {row[0]: row[1:] for row in conn.execute(text(sql))}
+        sql = "SELECT id, claim_id, content_type, size, sha256, content_enc FROM expense_receipts"
+        receipts = list(conn.execute(text(sql)))
+    assert states == {"submitted": 4, "posted": 3, "reimbursed": 92, "rejected": 2}
+    assert len(claims) == CLAIMS.claims
+    assert {c[3] for c in claims.values()} == {"EUR", "GBP", "USD", "CHF"}  # trips abroad
+    for employee, status, _, _, decided_by, reason, base, entry, paid in claims.values():
+        if status != "submitted":
+            assert decided_by not in (None, f"user:{employee}")  # nobody decides their own
+        assert bool(reason) == (status == "rejected")
+        assert (entry is not None) == (base is not None) == (status in ("posted", "reimbursed"))
+        assert (paid is not None) == (status == "reimbursed")
+    # What the company still owes its staff is the approved claims not yet paid.
+    owed = sum(int(c[6]) for c in claims.values() if c[1] == "posted")
+    assert owed > 0
+    assert _scalar(app, _LIABILITY) == -owed
+    # Every receipt is sealed at rest and opens to the file whose SHA-256 was kept.
+    assert len(receipts) == CLAIMS.receipts
+    kinds = set()
+    for receipt_id, claim_id, kind, size, sha256, sealed in receipts:
+        found = app.expenses.receipt(claim_id, receipt_id)
+        content = found.content
+        assert hashlib.sha256(content).hexdigest() == sha256 == found.info.sha256
+        assert len(content) == size < 2000
+        assert content not in bytes(sealed)
+        _check_receipt_file(kind, content, date.fromisoformat(str(claims[claim_id][2])))
+        kinds.add(kind)
+    assert kinds == {"application/pdf", "image/png"}
+    assert app.audit.verify().ok
+    assert app.reports.trial_balance().residuals() == {}
+
+
+def _check_receipt_file(kind: str, content: bytes, day: date) -> None:
+    """A PDF opens and shows the day the money was spent; a PNG's pixels unpack."""
+    if kind == "application/pdf":
+        shown = PdfReader(io.BytesIO(content), strict=True).pages[0].extract_text()
+        assert f"{day:%d.%m.%Y}" in shown
+        return
+    assert content.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(content[16:20]), int.from_bytes(content[20:24])
+    idat = content.index(b"IDAT")
+    length = int.from_bytes(content[idat - 4 : idat])
+    assert len(zlib.decompress(content[idat + 4 : idat + 4 + length])) == height * (width + 1)
 
 
 def _satisfaction_follows_treatment(app: App) -> None:

@@ -13,6 +13,7 @@ from crmledger.cli.render import console
 from crmledger.cli.state import state
 from crmledger.services.crm_demo import CrmServices
 from crmledger.services.demo import DemoClock, DemoServices, DemoSpec, load_demo
+from crmledger.services.demo_staff import StaffServices
 from crmledger.services.demo_trade import TradeServices
 
 
@@ -38,6 +39,7 @@ def services_of(app: App) -> DemoServices:
             app.deals,
             app.sales,
         ),
+        staff=StaffServices(app.access, app.expenses, app.ledger),
         printer=app.printer,
     )
 
@@ -52,8 +54,9 @@ def demo(
 ) -> None:
     """Fill the book with a realistic company: customers and their people, interactions and
     complaints, deals, quotes, orders and a contract, invoices in five currencies, receipts
-    on time, late, in part or never, credit notes, vendor bills, payroll, surveys and
-    dunning, all through the services, from a seed."""
+    on time, late, in part or never, credit notes, vendor bills, payroll, the staff's
+    expense claims with their receipts, surveys and dunning, all through the services,
+    from a seed."""
     day = date.fromisoformat(today) if today else datetime.now(UTC).date()
     spec = DemoSpec(customers=customers, years=years, seed=seed, today=day)
     clock = DemoClock(datetime.combine(spec.first_month, time(8), tzinfo=UTC))
@@ -77,12 +80,13 @@ def demo(
             result = load_demo(services_of(app), spec, clock, step)
     finally:
         app.engine.dispose()
-    tally = result.tally
+    tally, claims = result.tally, result.claims
     console.print(
         f"Loaded {result.customers} customers ({result.parties} parties with their people and "
         f"vendors) over {years} year(s) to {day.isoformat()}: {tally.invoices} invoices, "
         f"{tally.payments} receipts, {tally.credit_notes} credit notes, {tally.bills} vendor "
-        f"bills, {tally.interactions} interactions, {tally.complaints} complaints, "
+        f"bills, {claims.claims} expense claims with {claims.receipts} receipt files, "
+        f"{tally.interactions} interactions, {tally.complaints} complaints, "
         f"{tally.responses} survey answers, {tally.dunning_notices} dunning letters, "
         f"{tally.deals} deals ({tally.deals_won} won into orders); "
         f"locked up to {result.locked_until.isoformat()}."

@@ -6,7 +6,8 @@ CRM showcase (eight named customers with their people, products, a pipeline, quo
 order, a contract and a support queue), ``N - 8`` more customers drawn from the seed
 (:mod:`crmledger.services.demo_world`), and ``Y`` years of trade up to today
 (:mod:`crmledger.services.demo_trade`): invoices in five currencies, receipts on time, late,
-in part or never, complaints and credit notes, surveys, vendor bills, payroll, dunning.
+in part or never, complaints and credit notes, surveys, vendor bills, payroll, dunning,
+and the staff's expense claims with their receipts (:mod:`crmledger.services.demo_staff`).
 
 Everything goes through the services a user calls, with a clock that walks through the
 months, so timestamps, stage histories and audit records read as if the company had lived
@@ -26,6 +27,7 @@ from crmledger.core.crm.parties import Contact, Party, PartyKind
 from crmledger.core.entries import Conversion, JournalEntry, Posting
 from crmledger.services.billing_print import CompanyDetails, DocumentPrinter
 from crmledger.services.crm_demo import CrmServices, load_showcase, load_showcase_activity
+from crmledger.services.demo_staff import ClaimTally, Staff, StaffServices
 from crmledger.services.demo_trade import (
     SUPPLIER,
     VENDORS,
@@ -100,6 +102,7 @@ class DemoServices:
 
     crm: CrmServices
     trade: TradeServices
+    staff: StaffServices
     printer: DocumentPrinter
 
 
@@ -112,6 +115,7 @@ class DemoResult:
     entries: int
     locked_until: date
     tally: Tally
+    claims: ClaimTally
 
 
 def _entry(
@@ -291,6 +295,8 @@ def load_demo(
     clock.advance(datetime.combine(first, time(8), tzinfo=UTC))
     services.printer.set_company(COMPANY)
     entries = _books(services, spec)
+    staff = Staff(services.staff, spec.seed, spec.today, clock.advance)
+    staff.hire()
     crm = load_showcase(services.crm, first)
     world = draw_world(spec.customers, first, spec.months, spec.seed)
     report("customers", 0, spec.customers)
@@ -308,7 +314,7 @@ def load_demo(
     trade = Trade(services.trade, accounts, spec.seed, spec.today, clock.advance)
     *trade.vendors, trade.supplier = _vendors(services.crm.parties)
     for n, month in enumerate(months(first, spec.months)):
-        trade.month(month)
+        trade.month(month, staff.month)
         report("months", n + 1, spec.months)
     tally = trade.finish()
     load_showcase_activity(services.crm, crm, _showcase_year(spec.today))
@@ -317,4 +323,4 @@ def load_demo(
         services.trade.ledger.lock_period(locked)
     clock.advance(datetime.combine(spec.today, time(18), tzinfo=UTC) + timedelta(minutes=1))
     parties = len(stored) + sum(len(c) for _, c in stored) + len(trade.vendors) + 1
-    return DemoResult(spec.customers, parties, entries, locked, tally)
+    return DemoResult(spec.customers, parties, entries, locked, tally, staff.tally)

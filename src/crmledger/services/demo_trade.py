@@ -219,7 +219,9 @@ class Trade:
 
     # -- one month -----------------------------------------------------------------------
 
-    def month(self, first: date) -> None:
+    def month(self, first: date, then: Callable[[date, date], None] | None = None) -> None:
+        """Trade through the month of ``first``; ``then(first, last)`` runs what else
+        happens in it (the staff's claims), before the month's end."""
         last = min(_month_end(first), self.today)
         self.current = first
         self.advance(_at(first, 8))
@@ -230,6 +232,8 @@ class Trade:
         self._surveys(first)
         self._company(first, last)
         self._pipeline(first, last)
+        if then is not None:
+            then(first, last)
         self.advance(_at(last, 18))
 
     def finish(self) -> Tally:
