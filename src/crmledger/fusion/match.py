@@ -19,14 +19,17 @@ the level that applied and its match weight::
     result.clusters[0]            # cluster id of record 0
     result.pairs[0].explanation   # (Agreement('email', 'Exact match on email', 9.1), ...)
 
-The settings are backend-neutral splink settings: the same :func:`splink_settings` run on
-Spark through ``splink.SparkAPI(spark_session=spark)`` in place of ``DuckDBAPI()``.
+The settings are backend-neutral splink settings. :func:`score` and :func:`match` take the
+database the model runs on as a ``backend`` (a maker of splink database APIs, ``DuckDBAPI``
+unless told otherwise); :mod:`crmledger.fusion.spark` passes one that runs the same model,
+trained the same way, on Spark.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -35,6 +38,7 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import ColumnExpression, DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.clustering import cluster_pairwise_predictions_at_threshold
+from splink.internals.database_api import DatabaseAPISubClass
 
 from crmledger.fusion.clean import NICKNAMES, company_parts
 from crmledger.fusion.normalise import search_key
@@ -47,6 +51,8 @@ Key = tuple[str, str]
 _LOCAL_PART = ColumnExpression("email").regex_extract("^[^@]+")
 #: Fewer records than this keep the prior model (EM needs enough pairs per block).
 MIN_TRAIN = 400
+#: Makes a fresh splink database API for a model to run on (``DuckDBAPI``, or Spark's).
+Backend = Callable[[], DatabaseAPISubClass]
 
 _STREET_WORDS = {
     "str": "strasse",
@@ -340,24 +346,27 @@ def _prior(size: int) -> float:
     return min(0.5, 2.0 / max(size - 1, 2))
 
 
-def _linker(table: dict[str, list[Any]], size: int) -> Linker:
-    frame = DuckDBAPI().register(table, dataset_display_name="records")
+def _linker(table: dict[str, list[Any]], size: int, backend: Backend) -> Linker:
+    # A shared database (a Spark session) keeps earlier runs' tables: each run its own name.
+    name = f"records_{uuid.uuid4().hex}"
+    frame = backend().register(table, dataset_display_name="records", table_name=name)
     return Linker(frame, splink_settings(_prior(size)), log_level=None)
 
 
 def score(
-    table: dict[str, list[Any]], settings: MatchSettings
+    table: dict[str, list[Any]], settings: MatchSettings, backend: Backend = DuckDBAPI
 ) -> tuple[list[Pair], dict[str, Any], bool]:
     """Every blocked pair scoring at least ``review`` (or above an accepted match weight
-    floor), explained; the trained model; whether it was trained."""
+    floor), explained; the trained model; whether it was trained. The model runs on
+    ``backend``."""
     size = len(table["unique_id"])
-    linker = _linker(table, size)
+    linker = _linker(table, size, backend)
     try:
         trained = _train(linker, settings, size)
     except ValueError:
         # EM drives a level's m to zero when the records never reach it (a few, lopsided
         # records): score with the prior m and u instead of failing the run.
-        linker, trained = _linker(table, size), False
+        linker, trained = _linker(table, size, backend), False
     predicted = linker.inference.predict(threshold_match_probability=settings.review)
     levels = _levels(linker)
     pairs = [
@@ -436,12 +445,13 @@ def match(
     settings: MatchSettings,
     decisions: Mapping[tuple[Key, Key], bool] | None = None,
     pins: Iterable[tuple[int, int]] = (),
+    backend: Backend = DuckDBAPI,
 ) -> MatchResult:
-    """Score, decide and cluster ``records`` (see the module docs)."""
+    """Score (on ``backend``), decide and cluster ``records`` (see the module docs)."""
     if not records:
         return MatchResult([], [])
     table = feature_table(records)
-    pairs, model, trained = score(table, settings)
+    pairs, model, trained = score(table, settings, backend)
     pairs = _decide(pairs, [r.key for r in records], decisions or {})
     edges = [
         (p.left, p.right)
