@@ -78,10 +78,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body; ``None`` when the client went away before sending it all."""
     chunks = []
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
@@ -110,6 +113,8 @@ class Idempotency:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
+        if body is None:  # half a request: nothing to run, keep or answer
+            return
         digest = hashlib.sha256(
             b"\n".join(
                 [

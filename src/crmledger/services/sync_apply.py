@@ -1,10 +1,11 @@
 """Applying outside changes to parties, record by record, inside the caller's transaction.
 
 One external customer is one party: the link (``sync_links``) names it, else the party's
-external id in the connector's system; without either the customer is created with that
-external id, so running the same page again finds it instead of creating it twice. Each
-record's fields are merged with :func:`crmledger.core.integration.sync_rules.merge`, and
-its outcome (created, updated, unchanged, conflict, error) is returned with the reason::
+external id in the connector's system, else (a record a push of this book made there) the
+party it was made from; without any the customer is created with that external id, so
+running the same page again finds it instead of creating it twice. Each record's fields
+are merged with :func:`crmledger.core.integration.sync_rules.merge`, and its outcome
+(created, updated, unchanged, conflict, error) is returned with the reason::
 
     applier = Applier(uow, clock, cipher, actor, spec, connector_id)
     results = applier.apply("customer", page.changes)
@@ -127,12 +128,16 @@ class Applier:
         ids = [c.external_id for c in changes]
         links = self._uow.sync.links(self._id, CUSTOMER, ids)
         owners = self._uow.parties.external_owners([(self._spec.name, e) for e in ids])
+        made = {int(c.made_from) for c in changes if c.made_from.isdigit()}
+        ours = {str(r.id) for r in self._uow.parties.many(sorted(made))}
         results = []
         for change in changes:
             link = links.get(change.external_id)
             # The parties' external ids decide (a merge moves them to the surviving party).
             owner = owners.get((self._spec.name, change.external_id))
             owner = owner if owner is not None else (link.local_id if link else None)
+            if owner is None and change.made_from in ours:
+                owner = int(change.made_from)  # made there by a push whose answer is late
             try:
                 result, saved = self._one(change, link, owner)
             except LedgerError as exc:
@@ -167,6 +172,8 @@ class Applier:
         )
         stored = self._take(party, found) if found.take else party
         saved = self._link(change, stored, found.base)
+        if found.push and self._spec.push:  # crmledger's values win these: send them
+            self._uow.sync.queue_push(self._id, CUSTOMER, [owner], self._clock.now())
         held = self._hold(change, stored, found, remote)
         diff = {n: (local.get(n, ""), remote[n]) for n in (*found.take, *found.hold)}
         if held:

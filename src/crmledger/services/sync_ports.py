@@ -21,11 +21,14 @@ from typing import Protocol
 class RemoteChange:
     """A record as the outside system has it now: its id there, its version there (a
     timestamp or a counter, compared as text of equal form), and its field values (by the
-    engine's field names, after the connector's mapping)."""
+    engine's field names, after the connector's mapping). ``made_from`` is the id of the
+    book's own party the record was made from, when a push of this book made it there (so
+    a pull that comes before that push's answer links the two instead of copying it)."""
 
     external_id: str
     version: str
     values: Mapping[str, str]
+    made_from: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +43,14 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class OutboundChange:
-    """Field values to write to the outside record ``external_id``; ``new`` creates it."""
+    """Field values to write to the outside record ``external_id``; ``new`` creates it.
+    ``version`` is the record's version there when both sides were last in step (a
+    connector that can tell may refuse the change when the record moved since)."""
 
     external_id: str
     values: Mapping[str, str]
     new: bool = False
+    version: str = ""
 
 
 @dataclass(frozen=True, slots=True)

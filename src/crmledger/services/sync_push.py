@@ -126,7 +126,7 @@ class Pusher:
         changed = {f: v for f, v in values.items() if self._digest(f, v) != link.base.get(f)}
         if not changed:
             return None
-        change = OutboundChange(link.external_id, changed)
+        change = OutboundChange(link.external_id, changed, version=link.remote_version)
         return Plan(party.id, party.version, change, link)
 
     def _record(

@@ -18,10 +18,19 @@ Each side knows the other's id. This book links the other's party id to its own 
 there (``?external=system:id``), so a push that died after the other book made the party,
 and is retried with different values, finds it and updates it instead of making a second;
 the ``POST`` carries an ``Idempotency-Key`` made of the connector, the record and a hash of
-what is sent. A change is read first and sent by ``PATCH`` with ``If-Match`` (lists, such
-as the emails, go back whole with only the first entry changed); a party changed there in
-between is read again and the change tried once more. A party's kind is set when it is
-created and never changed there.
+what is sent, and a ``POST`` whose answer is lost looks at once for the party it may have
+made. A change is read first and sent by ``PATCH`` with ``If-Match`` (lists, such as the
+emails, go back whole with only the first entry changed); a party changed there between
+the read and the write is read again once. A party's kind is set when it is created and
+never changed there. When the other book cannot be reached, the changes sent before keep
+their results and the rest wait for the next push.
+
+Neither side's change is overwritten by the other. A party changed there since the last
+sync (its change time is not the one the sync last saw), or made there by an earlier push
+and changed there since, is not written: its push waits, and the next pull merges both
+sides field by field by the connector's rules. A pull links a party that carries this
+book's external id to the party it was made from, so a pull that comes before a push's
+answer never copies it back (that first merge has no common base: the rules decide).
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ PARTIES = "api/v1/parties"
 #: The largest page the other book's API answers.
 MOST = 500
 _ADDRESS = ("street", "postcode", "city", "country")
+_MOVED = "changed in the other book since the last sync: the next pull merges both sides first"
 _PLAIN = ("website", "segment", "lifecycle")
 
 
@@ -119,6 +129,17 @@ def _stamp(text: str) -> datetime:
     return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
+def _moved(party: Mapping[str, Any], version: str) -> bool:
+    """Whether the party changed there after ``version`` (its change time at the last
+    sync; empty: no sync yet)."""
+    if not version:
+        return False
+    try:
+        return _stamp(str(party["updated_at"])) != _stamp(version)
+    except ValueError:
+        return str(party["updated_at"]) != version
+
+
 def _idempotency_key(connector: str, record: str, body: Any) -> str:
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return f"crmledger-sync-{connector}-{record}-{digest[:24]}"
@@ -141,7 +162,9 @@ class CrmledgerConnector:
         fields = self._spec.object("customer").fields
         record = customer_of(party)
         values = {name: record[name] for name in fields}
-        return RemoteChange(str(party["id"]), str(party["updated_at"]), values)
+        ours = [e for e in party.get("external_ids") or [] if e.get("system") == self._system]
+        made_from = str(ours[0].get("id", "")) if ours else ""
+        return RemoteChange(str(party["id"]), str(party["updated_at"]), values, made_from)
 
     def _page(self, limit: int, since: str, cursor: str) -> tuple[list[Any], str]:
         params: dict[str, str | int] = {"sort": "updated", "limit": max(1, min(limit, MOST))}
@@ -187,29 +210,45 @@ class CrmledgerConnector:
 
     # -- push ----------------------------------------------------------------------------
 
-    def _made(self, own: str) -> str | None:
-        """The id of the party an earlier push made there for ours (``None``: none yet)."""
+    def _made(self, own: str) -> dict[str, Any] | None:
+        """The party an earlier push made there for ours (``None``: none yet)."""
         params = {"external": f"{self._system}:{own}", "limit": 1}
         body, _ = self._http.json("GET", self._http.url(PARTIES), params=params)
         items = body.get("items") if isinstance(body, dict) else None
-        return str(items[0]["id"]) if items else None
+        return dict(items[0]) if items else None
 
     def _create(self, change: OutboundChange) -> PushResult:
         own = change.external_id.removeprefix(self._spec.id_prefix)
         made = self._made(own)
         if made is not None:  # a push died after the other book made it: bring it up to date
-            return self._update(replace(change, external_id=made, new=False))
+            if made.get("version") != 1:
+                return PushResult(change.external_id, False, error=_MOVED)
+            ident, version = str(made["id"]), str(made["updated_at"])
+            return self._update(replace(change, external_id=ident, new=False, version=version))
         body: dict[str, Any] = {"kind": change.values.get("kind") or "organisation"}
         body |= party_changes({}, change.values)
         body["external_ids"] = [{"system": self._system, "id": own}]
         key = _idempotency_key(self._spec.name, change.external_id, body)
-        answer = self._http.send(
-            "POST", self._http.url(PARTIES), json=body, headers={"Idempotency-Key": key}
-        )
+        try:
+            answer = self._http.send(
+                "POST", self._http.url(PARTIES), json=body, headers={"Idempotency-Key": key}
+            )
+        except InvalidFieldError as exc:
+            if exc.field != "url":
+                raise
+            return self._lost(change, own, str(exc))
         if answer.status_code != 201:
-            return PushResult(change.external_id, False, error=why(answer))
+            return self._lost(change, own, why(answer))
         party = answer.json()
         return PushResult(str(party["id"]), True, version=str(party["updated_at"]))
+
+    def _lost(self, change: OutboundChange, own: str, error: str) -> PushResult:
+        """A create without its answer: the party it made, if it made one (untouched since,
+        so it holds what was sent)."""
+        made = self._made(own)
+        if made is None or made.get("version") != 1:
+            return PushResult(change.external_id, False, error=error)
+        return PushResult(str(made["id"]), True, version=str(made["updated_at"]))
 
     def _patch(self, change: OutboundChange, url: str) -> PushResult | httpx.Response:
         read = self._http.send("GET", url)
@@ -218,6 +257,8 @@ class CrmledgerConnector:
         if read.status_code != 200:
             return PushResult(change.external_id, False, error=why(read))
         party = read.json()
+        if _moved(party, change.version):
+            return PushResult(change.external_id, False, error=_MOVED)
         if "kind" in change.values and change.values["kind"] != party["kind"]:
             why_not = f"the other book keeps this party's kind ({party['kind']}); change it there"
             return PushResult(change.external_id, False, error=why_not)
@@ -241,8 +282,19 @@ class CrmledgerConnector:
         return PushResult(change.external_id, True, version=str(done.json()["updated_at"]))
 
     def push(self, object_type: str, changes: Sequence[OutboundChange]) -> list[PushResult]:
+        """One result per change; when the other book cannot be reached, the results of the
+        changes sent so far, and the rest failed (they go with the next push)."""
         self._spec.object(object_type)
-        return [self._create(c) if c.new else self._update(c) for c in changes]
+        results: list[PushResult] = []
+        for change in changes:
+            try:
+                results.append(self._create(change) if change.new else self._update(change))
+            except InvalidFieldError as exc:
+                if exc.field != "url":
+                    raise
+                left = changes[len(results) :]
+                return results + [PushResult(c.external_id, False, error=str(exc)) for c in left]
+        return results
 
     def close(self) -> None:
         self._http.close()
