@@ -73,6 +73,19 @@ def _iso_day(value: object) -> object:
 #: A calendar day, only ever written ``YYYY-MM-DD``.
 Day = Annotated[dt.date, BeforeValidator(_iso_day)]
 
+_ISO_MOMENT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+
+
+def _iso_moment(value: object) -> object:
+    # As for days: never a number read as a Unix timestamp.
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_MOMENT.match(value)):
+        return value
+    raise ValueError("not a date and time as ISO 8601, like 2026-06-30T12:00:00Z")
+
+
+#: A moment, only ever written as ISO 8601 (``2026-06-30T12:00:00+02:00``).
+Moment = Annotated[dt.datetime, BeforeValidator(_iso_moment)]
+
 
 def json_number(value: object) -> object:
     """Refuse what pydantic would coerce into a number: a JSON Schema ``integer`` is ``7``

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -20,7 +19,7 @@ from crmledger.api.routes.common import (
     link,
     success,
 )
-from crmledger.api.schemas import NO_NUL, Page, decode_cursor, encode_cursor
+from crmledger.api.schemas import NO_NUL, Moment, Page, decode_cursor, encode_cursor
 from crmledger.core.crm.parties import Lifecycle, Party, PartyKind
 from crmledger.services.crm_ports import PartyQuery
 from crmledger.services.errors import InvalidInputError
@@ -45,7 +44,7 @@ class PartyFilters(BaseModel):
     tag: str | None = Field(None, max_length=50, pattern=NO_NUL)
     segment: str | None = Field(None, max_length=100, pattern=NO_NUL)
     source: str | None = Field(None, max_length=100, pattern=NO_NUL)
-    updated_since: dt.datetime | None = Field(
+    updated_since: Moment | None = Field(
         None, description="Only parties changed at or after this time (ISO 8601)."
     )
     external: str | None = Field(
