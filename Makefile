@@ -56,7 +56,7 @@ contracts: env
 	$(BIN)/lint-imports
 
 unit: env
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist worksteal -q
 
 test: lint typecheck contracts unit
 

@@ -1,11 +1,14 @@
 """The financial statements at scale: a year with three comparison columns.
 
-On a fresh book (SQLite, and PostgreSQL when ``CRMLEDGER_BENCH_POSTGRES_URL`` is set), N
-entries spread over four years, posted 10,000 per transaction: sales on credit with output
-tax, receipts, bills, payroll, rent, loan instalments, monthly depreciation, and one entry
-in twenty a dollar invoice with its base value as a total price. Then p50 / p95 of each
-statement for the last year with the previous period, the same period last year and the
-first year as comparisons, and of a cash-flow statement whose edges cut months::
+On a fresh book (SQLite, and PostgreSQL when ``CRMLEDGER_BENCH_POSTGRES_URL`` is set, in a
+schema of its own), N entries spread over four years are written by the bulk loader
+(:mod:`benchmarks.bulk`, 100,000 per transaction, the rows posting would write): sales on
+credit with output tax, receipts, bills, payments to vendors, payroll, depreciation, and
+one entry in twenty a dollar invoice with its base value as a total price. Then
+``ANALYZE``, the book's verifier (hash chains, running balances, trial balance, balance
+sheet), and p50 / p95 of each statement for the last year with the previous period, the
+same period last year and the first year as comparisons, and of a cash-flow statement
+whose edges cut months, each printed as it is measured::
 
     python -m benchmarks.statements --entries 1000000
 
@@ -18,30 +21,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import random
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+from benchmarks import books, bulk
 from benchmarks.crm import percentiles
-from benchmarks.run import POSTGRES_ENV, postgres_url, sqlite_url
-from crmledger.bootstrap import App, build, migrate
-from crmledger.config import Settings
-from crmledger.core.chart import chart
-from crmledger.core.entries import Conversion, JournalEntry, Posting
+from benchmarks.run import POSTGRES_ENV
+from crmledger.bootstrap import App
 from crmledger.core.statement_periods import Period
 
 TARGET_MS = 200.0
 SAMPLES = 20
-START = date(2022, 1, 1)
-DAYS = 4 * 365
 YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
 COMPARE = "previous,last-year,2022-01-01..2022-12-31"
-BATCH = 10_000
+POSTED_AT = datetime(2026, 1, 10, 9, tzinfo=UTC)
+POSTGRES_SCHEMA = "crmledger_bench_statements"
 
 
 @dataclass
@@ -50,112 +48,97 @@ class Figures:
 
     database: str
     entries: int
-    post_seconds: float
+    load_seconds: float
+    verify_seconds: float
     timings: dict[str, dict[str, float]]
 
 
-def _eur(amount: Decimal, *lines: tuple[str, int]) -> tuple[Posting, ...]:
-    return tuple(Posting(account, sign * amount, "EUR") for account, sign in lines)
-
-
-def _entry(rng: random.Random, day: date, n: int) -> JournalEntry:
-    """One of the company's everyday entries, by ``n``."""
-    amount = Decimal(rng.randrange(1_000, 500_000)).scaleb(-2)
-    kind = n % 20
-    if kind == 0:  # a dollar invoice at its booked base value
-        base = Conversion((amount * Decimal("0.92")).quantize(Decimal("0.01")), "EUR", True)
-        postings: tuple[Posting, ...] = (
-            Posting("Assets:Receivables:Customers", amount, "USD", price=base),
-            Posting("Income:Sales:Services", -amount, "USD", price=base),
-        )
-    elif kind < 8:
-        tax = (amount * Decimal("0.19")).quantize(Decimal("0.01"))
-        postings = (
-            Posting("Assets:Receivables:Customers", amount + tax, "EUR"),
-            Posting("Income:Sales:Products", -amount, "EUR"),
-            Posting("Liabilities:Tax:Output", -tax, "EUR"),
-        )
-    elif kind < 13:
-        postings = _eur(amount, ("Assets:Bank:Checking", 1), ("Assets:Receivables:Customers", -1))
-    elif kind < 16:
-        postings = _eur(amount, ("Expenses:COGS", 1), ("Liabilities:Payables:Vendors", -1))
-    elif kind < 18:
-        postings = _eur(amount, ("Liabilities:Payables:Vendors", 1), ("Assets:Bank:Checking", -1))
-    elif kind == 18:
-        postings = _eur(amount, ("Expenses:Salaries", 1), ("Assets:Bank:Checking", -1))
-    else:
-        postings = _eur(amount, ("Expenses:Depreciation", 1), ("Assets:Fixed:Depreciation", -1))
-    return JournalEntry(date=day, narration="Everyday", postings=postings)
-
-
-def post(app: App, entries: int) -> float:
-    """Post ``entries`` over four years, ``BATCH`` per transaction; returns the seconds."""
-    rng = random.Random(6)
-    started = time.perf_counter()
-    batch: list[JournalEntry] = []
-    for n in range(entries):
-        day = START + timedelta(days=n * DAYS // max(entries, 1))
-        batch.append(_entry(rng, day, n))
-        if len(batch) == BATCH:
-            app.ledger.post(batch)
-            batch = []
-    if batch:
-        app.ledger.post(batch)
-    return time.perf_counter() - started
-
-
-def measure(app: App) -> dict[str, dict[str, float]]:
-    """Percentiles of each statement (after two warm-up runs each)."""
+def measure(app: App, name: str) -> dict[str, dict[str, float]]:
+    """Percentiles of each statement (after two warm-up runs each), printed as measured."""
     s = app.statements
     cut = Period(date(2025, 1, 15), date(2025, 11, 20))
-    runs = {
+    runs: dict[str, Callable[[int], Any]] = {
         "income statement, 4 columns": lambda _: s.income_statement(YEAR, COMPARE),
         "balance sheet, 4 columns": lambda _: s.balance_sheet(YEAR.end, COMPARE),
         "cash-flow statement, 4 columns": lambda _: s.cash_flow(YEAR, COMPARE),
         "cash flow cutting months, 3 columns": lambda _: s.cash_flow(cut, "previous,last-year"),
     }
-    return {name: percentiles(run, list(range(SAMPLES))) for name, run in runs.items()}
+    found = {}
+    for what, run in runs.items():
+        t = found[what] = percentiles(run, list(range(SAMPLES)))
+        print(f"  {name}: {_line(what, t)}", flush=True)
+    return found
 
 
-def run_one(name: str, url: str, work: Path, entries: int) -> Figures:
-    """Post the entries and measure the statements."""
-    keyring = work / f"{name}.keys"
-    keyring.unlink(missing_ok=True)
-    app = build(Settings(database_url=url, keyring_path=keyring))
+def _line(what: str, t: dict[str, float]) -> str:
+    ok = "met" if t["p95_ms"] < TARGET_MS else "NOT MET"
+    return f"{what:38} p50 {t['p50_ms']:7.2f} ms  p95 {t['p95_ms']:7.2f} ms  ({ok})"
+
+
+def seed(app: App, name: str, entries: int) -> tuple[float, float]:
+    """Load the entries, gather statistics, verify the book; returns the seconds of the
+    load and of the verifier."""
+    print(f"{name}: loading {entries:,} entries", flush=True)
+    started = time.perf_counter()
+    bulk.load(app, bulk.everyday(entries), POSTED_AT)
+    seconds = time.perf_counter() - started
+    books.analyze(app)
+    sound = books.verify(app, YEAR.end)
+    print(
+        f"{name}: book verified ({sound.entries_checked:,} entries, hash chains, running "
+        f"balances, trial balance, balance sheet) in {sound.seconds:,.1f} s",
+        flush=True,
+    )
+    return round(seconds, 1), sound.seconds
+
+
+def run_one(name: str, url: str, work: Path, entries: int, fresh: bool) -> Figures:
+    """Load the entries (unless the book is reused), check the book, measure."""
+    app = books.open_book(url, work, name, None, fresh=fresh)
     try:
-        migrate(app)
-        app.ledger.init_book(chart("default"), "EUR")
-        seconds = post(app, entries)
-        timings = measure(app)
+        load, check = seed(app, name, entries) if fresh else (0.0, 0.0)
+        timings = measure(app, name)
     finally:
         app.engine.dispose()
-    return Figures(name, entries, round(seconds, 1), timings)
+    return Figures(name, entries, load, check, timings)
 
 
 def report(figures: list[Figures]) -> None:
-    """The figures against the target."""
+    """The figures against the target, side by side."""
     for f in figures:
-        print(f"\n{f.database}: {f.entries:,} entries (posted in {f.post_seconds:,.1f} s)")
+        print(f"\n{f.database}: {f.entries:,} entries (loaded in {f.load_seconds:,.1f} s)")
         for what, t in f.timings.items():
-            ok = "met" if t["p95_ms"] < TARGET_MS else "NOT MET"
-            print(f"  {what:38} p50 {t['p50_ms']:7.2f} ms  p95 {t['p95_ms']:7.2f} ms  ({ok})")
+            print(f"  {_line(what, t)}")
+    if len(figures) == 2:
+        print("\npostgresql / sqlite p50:")
+        for what, t in figures[1].timings.items():
+            ratio = t["p50_ms"] / figures[0].timings[what]["p50_ms"]
+            print(f"  {what:38} {ratio:5.2f}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=Path("bench-data/statements"))
+    parser.add_argument(
+        "--databases", default="sqlite,postgresql", help="sqlite, postgresql or both"
+    )
+    parser.add_argument("--reuse", action="store_true", help="measure the last run's books")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    targets = [("sqlite", sqlite_url(args.out / "statements.db"))]
-    base = os.environ.get(POSTGRES_ENV)
-    if base:
-        targets.append(("postgresql", postgres_url(base)))
-    else:
-        print(f"PostgreSQL not measured: set {POSTGRES_ENV}", file=sys.stderr)
-    figures = [run_one(n, u, args.out, args.entries) for n, u in targets]
+    targets = books.targets(
+        args.databases,
+        args.out / "statements.db",
+        POSTGRES_ENV,
+        POSTGRES_SCHEMA,
+        fresh=not args.reuse,
+    )
+    figures: list[Figures] = []
+    for name, url in targets:
+        figures.append(run_one(name, url, args.out, args.entries, not args.reuse))
+        results = json.dumps([asdict(f) for f in figures], indent=2)
+        (args.out / "results.json").write_text(results)  # kept as each database finishes
     report(figures)
-    (args.out / "results.json").write_text(json.dumps([asdict(f) for f in figures], indent=2))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from crmledger.integration.bus import InProcessBus
 from crmledger.integration.connectors import CONNECTORS
 from crmledger.integration.connectors.ledger_file import LedgerFile
 from crmledger.integration.webhook_sender import HttpWebhookSender
+from crmledger.persistence.doorbell import doorbell
 from crmledger.persistence.engine import make_engine
 from crmledger.persistence.fusion_sql import open_sql
 from crmledger.persistence.uow import SqlUnitOfWorkFactory
@@ -403,8 +404,11 @@ def event_bus(settings: Settings, url: str | None = None) -> EventBus:
 
 
 def worker(app: App, bus: EventBus, name: str, clock: Clock | None = None) -> Worker:
-    """A worker relaying ``app``'s outbox to ``bus`` and doing what its subscribers queue."""
+    """A worker relaying ``app``'s outbox to ``bus`` and doing what its subscribers queue;
+    when idle it wakes as soon as a change commits (its doorbell holds a database
+    connection of its own from its first pause until :meth:`Worker.close`)."""
     relay = OutboxRelay(SqlUnitOfWorkFactory(app.engine), clock or SystemClock(), bus, name)
     bus.subscribe("webhooks", app.webhooks.fan_out)
     bus.subscribe("sync", app.sync.queue_events)
-    return Worker(relay, bus, [app.webhooks.deliver_due, app.sync.push_queued, app.sync.run_due])
+    tasks = [app.webhooks.deliver_due, app.sync.push_queued, app.sync.run_due]
+    return Worker(relay, bus, tasks, doorbell=doorbell(app.engine))

@@ -49,6 +49,7 @@ from crmledger.api.routes import (
     search,
     statements,
     sync,
+    sync_export,
     tax_report,
     timeline,
     webhooks,
@@ -147,6 +148,7 @@ def create_api(book: App) -> FastAPI:
         fusion,
         webhooks,
         sync,
+        sync_export,
         inbound,
     ):
         api.include_router(module.router)

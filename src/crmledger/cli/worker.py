@@ -34,7 +34,12 @@ def run_worker(
     ] = None,
     name: Annotated[str | None, typer.Option(help="This worker's name (default host:pid).")] = None,
     once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
-    idle: Annotated[float, typer.Option(min=0.01, max=60, help="Seconds to wait when idle.")] = 0.2,
+    idle: Annotated[
+        float,
+        typer.Option(
+            min=0.01, max=60, help="Longest pause when idle (a committed change ends it at once)."
+        ),
+    ] = 0.2,
 ) -> None:
     """Relay outbox events, send webhooks and push sync changes until stopped."""
     stopping = threading.Event()
@@ -52,4 +57,5 @@ def run_worker(
     try:
         loop.run(stopping.is_set, max_rounds=1 if once else None)
     finally:
+        loop.close()
         chosen.close()

@@ -42,6 +42,7 @@ from crmledger.persistence.billing_tables import (
     tax_rates,
 )
 from crmledger.persistence.commerce_tables import sales_orders, tax_categories
+from crmledger.persistence.doorbell import ring
 from crmledger.services.billing_ports import (
     AgingRow,
     AllocationRow,
@@ -576,6 +577,7 @@ class SqlBillingStore:
                 }
             )
         self._conn.execute(insert(outbox_events), values)
+        ring(self._conn)  # idle workers wake when this transaction commits
 
     def events(self, after: int, limit: int) -> list[tuple[int, str, int, int, str, str]]:
         e = outbox_events.c

@@ -325,14 +325,18 @@ class SqlIntegrationStore:
             added += len(self._conn.execute(stmt.returning(_d.id)).all())
         return added
 
+    @staticmethod
+    def _due(now: datetime) -> Any:
+        free = or_(_d.lease_until.is_(None), _d.lease_until < now)
+        return and_(_d.status == "pending", _d.next_attempt_at <= now, free)
+
+    def any_due(self, now: datetime) -> bool:
+        stmt = select(_d.id).where(self._due(now)).limit(1)
+        return self._conn.execute(stmt).first() is not None
+
     def claim_due(self, now: datetime, until: datetime, limit: int) -> list[DeliveryRow]:
         free = or_(_d.lease_until.is_(None), _d.lease_until < now)
-        stmt = (
-            select(_d.id)
-            .where(_d.status == "pending", _d.next_attempt_at <= now, free)
-            .order_by(_d.next_attempt_at, _d.id)
-            .limit(limit)
-        )
+        stmt = select(_d.id).where(self._due(now)).order_by(_d.next_attempt_at, _d.id).limit(limit)
         if self._postgres:
             stmt = stmt.with_for_update(skip_locked=True)
         ids = [int(i) for (i,) in self._conn.execute(stmt)]

@@ -18,8 +18,10 @@ from sqlalchemy import (
     cast,
     extract,
     func,
+    literal_column,
     or_,
     select,
+    true,
     tuple_,
 )
 
@@ -424,10 +426,47 @@ def _values(base: str, *keys: Any) -> Any:
     )
 
 
+def _entry_by_entry_values(base: str) -> Any:
+    """:func:`_values` for PostgreSQL when few entries are selected: each entry's postings
+    and their conversions are looked up through the ``entry_id`` index and the primary key.
+
+    The plain join leaves the order to the planner, which, costing random reads as from a
+    spinning disk, hashes every posting of the book to pick out a few thousand (a third of
+    a second at a million entries, against a twentieth this way). The ``LATERAL`` subquery
+    is fenced with ``OFFSET 0`` so that it is not flattened back into that join.
+    """
+    p, c, e = postings.c, posting_conversions.c, journal_entries.c
+    lines = (
+        select(p.account_id, p.commodity, p.amount_minor, c.weight_commodity, c.weight_minor)
+        .select_from(postings.outerjoin(posting_conversions, c.posting_id == p.id))
+        .where(p.entry_id == e.id)
+        .offset(literal_column("0"))
+        .lateral("lines")
+    )
+    value, open_ = _base_value(lines.c, lines.c, base)
+    return (
+        select(
+            lines.c.account_id,
+            lines.c.commodity,
+            func.sum(lines.c.amount_minor),
+            func.sum(open_),
+            func.sum(value),
+        )
+        .select_from(journal_entries.join(lines, true()))
+        .where(e.state != EntryState.DRAFT.value)
+        .group_by(lines.c.account_id, lines.c.commodity)
+    )
+
+
 def day_values(conn: Connection, base: str, start: date, end: date) -> list[ValueRow]:
-    """Per account and commodity, the postings dated ``start`` to ``end``."""
+    """Per account and commodity, the postings dated ``start`` to ``end`` (the cut days at
+    a period's edges: at most a month each, so always read entry by entry)."""
     e = journal_entries.c
-    stmt = _values(base).where(e.date >= start, e.date <= end)
+    dated = (e.date >= start, e.date <= end)
+    if conn.dialect.name == "postgresql":
+        stmt = _entry_by_entry_values(base).where(*dated)
+    else:
+        stmt = _values(base).where(*dated)
     return [
         ValueRow(a, c, int(amount), int(open_), int(value))
         for a, c, amount, open_, value in conn.execute(stmt)

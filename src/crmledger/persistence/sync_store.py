@@ -250,6 +250,12 @@ class SqlSyncStore:
         for row in self._conn.execute(stmt):
             yield _link(row)
 
+    def account_ids(self, connector_id: int, object_type: str) -> dict[int, str]:
+        stmt = select(_l.local_id, _l.external_id).where(
+            _l.connector_id == connector_id, _l.object_type == object_type, _l.merge_id.is_(None)
+        )
+        return {int(local): str(external) for local, external in self._conn.execute(stmt)}
+
     def save_link(self, row: LinkRow) -> None:
         values = {
             "local_id": row.local_id,

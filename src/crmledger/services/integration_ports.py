@@ -136,6 +136,10 @@ class IntegrationStore(Protocol):
         """Queue ``rows`` due at ``at`` (skipping messages a subscription has already);
         returns how many were new."""
 
+    def any_due(self, now: datetime) -> bool:
+        """Whether a pending delivery is due by ``now`` and nobody holds it (a read, so an
+        idle worker looking takes no write lock)."""
+
     def claim_due(self, now: datetime, until: datetime, limit: int) -> list[DeliveryRow]:
         """Pending deliveries due by ``now`` that nobody holds, leased until ``until``."""
 
@@ -195,6 +199,21 @@ class EventBus(Protocol):
     def subscribe(self, name: str, handle: Handler) -> None: ...
     def pump(self, limit: int, wait: float) -> int:
         """Hand waiting events to the subscribers; returns how many were handled."""
+
+    def close(self) -> None: ...
+
+
+class Doorbell(Protocol):
+    """Rings when the book may hold new work for a worker (a transaction wrote outbox
+    events), so an idle worker starts its next round at once rather than at the end of its
+    pause::
+
+        if not worker.tick():
+            doorbell.wait(0.2)      # back at once when a change commits, else after 0.2 s
+    """
+
+    def wait(self, timeout: float) -> bool:
+        """Block until the bell rings or ``timeout`` seconds passed; True when it rang."""
 
     def close(self) -> None: ...
 

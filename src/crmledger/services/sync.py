@@ -22,7 +22,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +40,12 @@ from crmledger.services.integration_ports import (
 from crmledger.services.ports import Clock, FieldCipher, FieldContext
 from crmledger.services.sync_apply import CUSTOMER, Applier, RecordResult, conflict_context
 from crmledger.services.sync_config import LEDGER, ConnectorSpec, check_name, compile_config
+from crmledger.services.sync_export import (
+    ExportedCustomer,
+    ExportedInvoice,
+    customer_chunks,
+    invoice_chunks,
+)
 from crmledger.services.sync_ports import (
     ConflictRow,
     Connector,
@@ -470,14 +476,22 @@ class SyncService:
         if not ids:
             return 0
         at = self._clock.now()
+        with self._uow(readonly=True) as uow:
+            # A read first: a book pushing nowhere takes no write lock per event batch.
+            pushing = [r.id for r in uow.sync.connectors() if self._pushes(r)]
+        if not pushing:
+            return 0
         queued = 0
         with self._uow() as uow:
             for row in uow.sync.connectors():
-                if row.status == "active" and self._compile(row).push:
+                if self._pushes(row):
                     uow.sync.queue_push(row.id, CUSTOMER, ids, at)
                     queued += len(ids)
             uow.commit()
         return queued
+
+    def _pushes(self, row: ConnectorRow) -> bool:
+        return row.status == "active" and self._compile(row).push
 
     def push_queued(self) -> int:
         """Push what events queued, for every connector (the worker's task); returns how
@@ -676,6 +690,20 @@ class SyncService:
         }
         self._finish(run, "done", json.dumps(summary, sort_keys=True))
         return verdict
+
+    # -- the book's side of another book's reconciliation -------------------------------
+
+    def export_customers(self, after: int = 0) -> Iterator[builtins.list[ExportedCustomer]]:
+        """Every party after the id ``after`` as a customer record, a chunk at a time (see
+        :mod:`.sync_export`); needs ``parties:read``, checked before the first chunk."""
+        self._actor.require("parties", "read")
+        return customer_chunks(self._uow, self._clock, self._cipher, after)
+
+    def export_invoices(self, after: int = 0) -> Iterator[builtins.list[ExportedInvoice]]:
+        """Every issued invoice after the id ``after``, a chunk at a time (see
+        :mod:`.sync_export`); needs ``billing:read``, checked before the first chunk."""
+        self._actor.require("billing", "read")
+        return invoice_chunks(self._uow, after)
 
 
 class _Pages:

@@ -39,7 +39,8 @@ ledger-cli or hledger (or as entries CSV), replacing the file in one rename::
     {"path": "/srv/books/book.beancount", "format": "beancount", "schedule": "0 2 * * *"}
 
 A ``crmledger`` connector reaches another crmledger book and needs no columns: its
-customers are that book's parties (``fields`` narrows which fields are synced)::
+customers are that book's parties (``fields`` narrows which fields are synced), its
+invoices that book's issued invoices (reconciled, never written)::
 
     {"url": "https://books.example.com", "system": "crmledger-hq", "fields": ["name", "email"]}
 """
@@ -222,7 +223,8 @@ def _http_object(where: str, document: Mapping[str, Any]) -> HttpObject:
 
 
 def _crmledger_objects(document: Mapping[str, Any]) -> dict[str, ObjectSpec]:
-    """The one object type of a ``crmledger`` connector: the other book's parties."""
+    """The object types of a ``crmledger`` connector: the other book's parties (synced),
+    and its issued invoices (compared by reconciliation)."""
     if "objects" in document:
         raise InvalidFieldError("objects", 'a crmledger connector syncs its parties: name "fields"')
     names = document.get("fields", list(CUSTOMER_FIELDS))
@@ -232,7 +234,11 @@ def _crmledger_objects(document: Mapping[str, Any]) -> dict[str, ObjectSpec]:
         if name not in CUSTOMER_FIELDS:
             raise InvalidFieldError(f"fields[{index}]", f"customer has no field {name!r}")
     fields = {str(n): str(n) for n in names}
-    return {"customer": ObjectSpec("customer", "parties", "id", "updated_at", fields)}
+    invoices = {n: n for n in INVOICE_FIELDS}
+    return {
+        "customer": ObjectSpec("customer", "parties", "id", "updated_at", fields),
+        "invoice": ObjectSpec("invoice", "invoices", "number", "", invoices),
+    }
 
 
 def _loopback(host: str) -> bool:

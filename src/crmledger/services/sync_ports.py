@@ -202,6 +202,10 @@ class SyncStore(Protocol):
         self, connector_id: int, object_type: str, local_ids: Sequence[int]
     ) -> dict[int, LinkRow]: ...
     def all_links(self, connector_id: int, object_type: str) -> Iterator[LinkRow]: ...
+    def account_ids(self, connector_id: int, object_type: str) -> dict[int, str]:
+        """Each local record's outside id by its account link (merged links left out), in
+        one read: what reconciling a million invoices looks their customers up in."""
+
     def save_link(self, row: LinkRow) -> None:
         """Insert or replace the link of ``(connector, object type, external id)``."""
 

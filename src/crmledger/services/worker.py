@@ -3,9 +3,13 @@
 Each round relays outbox events to the bus, lets the bus hand waiting events to its
 subscribers (webhook fan-out, the sync push queue), sends the webhooks that are due and
 pushes the queued sync changes. Any number of workers may run against one book; each round
-is made of short transactions, so a worker killed at any point leaves nothing half done::
+is made of short transactions, so a worker killed at any point leaves nothing half done.
 
-    worker = Worker(relay, bus, [webhooks.deliver_due, sync.push_queued])
+A round that found nothing to do is followed by a pause of at most ``idle`` seconds; with a
+:class:`~crmledger.services.integration_ports.Doorbell` the pause ends as soon as a change
+commits, so an event leaves within milliseconds rather than a polling interval::
+
+    worker = Worker(relay, bus, [webhooks.deliver_due, sync.push_queued], doorbell=bell)
     worker.run(stop=lambda: stopping.is_set())
 """
 
@@ -15,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from crmledger.services.integration_ports import EventBus
+from crmledger.services.integration_ports import Doorbell, EventBus
 from crmledger.services.relay import OutboxRelay
 
 Task = Callable[[], int]
@@ -23,7 +27,9 @@ Task = Callable[[], int]
 
 @dataclass
 class Worker:
-    """Relay, pump and the periodic ``tasks`` (each returns how much it did)."""
+    """Relay, pump and the periodic ``tasks`` (each returns how much it did); ``idle`` is
+    the longest pause after an idle round, ``wait`` how long the bus may wait for events
+    published elsewhere."""
 
     relay: OutboxRelay
     bus: EventBus
@@ -31,6 +37,7 @@ class Worker:
     idle: float = 0.2
     wait: float = 0.05
     report: Callable[[str], None] = print
+    doorbell: Doorbell | None = None
     rounds: int = field(default=0, init=False)
 
     def tick(self) -> int:
@@ -53,4 +60,18 @@ class Worker:
                 self.report(f"worker: {type(exc).__name__}: {exc}")
                 busy = 0
             if not busy:
-                time.sleep(self.idle)
+                self.pause()
+
+    def pause(self) -> None:
+        """Wait for the doorbell, or ``idle`` seconds at most (timed work, such as a retry
+        coming due, is seen then)."""
+        if self.doorbell is None:
+            time.sleep(self.idle)
+        else:
+            self.doorbell.wait(self.idle)
+
+    def close(self) -> None:
+        """Let the doorbell go (the bus is its owner's to close)."""
+        if self.doorbell is not None:
+            self.doorbell.close()
+            self.doorbell = None

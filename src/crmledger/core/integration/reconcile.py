@@ -2,7 +2,8 @@
 
 Both sides are keyed by the same key (an outside id, an invoice number); one pass over
 each side finds what is missing where, which compared fields differ, and the amount totals
-per currency, so the work grows with the number of records, never with their square::
+per currency, so the work grows with the number of records, never with their square. The
+remote side may stream past (:func:`reconcile_stream`): only the local side is held::
 
     >>> local = {"C1": {"name": "Acme", "total": "10.00", "currency": "EUR"}}
     >>> remote = {"C1": {"name": "ACME", "total": "10.00", "currency": "EUR"},
@@ -14,9 +15,10 @@ per currency, so the work grows with the number of records, never with their squ
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 Record = Mapping[str, str]
 #: Differences kept for the report (the counts cover them all).
@@ -64,15 +66,14 @@ def _amount(value: str) -> Decimal:
     return found if found.is_finite() else Decimal(0)
 
 
-def _totals(
-    local: Mapping[str, Record], remote: Mapping[str, Record], amount: str, currency: str
-) -> dict[str, tuple[Decimal, Decimal]]:
-    sums: dict[str, list[Decimal]] = {}
-    for side, records in enumerate((local, remote)):
-        for record in records.values():
-            pair = sums.setdefault(record.get(currency, ""), [Decimal(0), Decimal(0)])
-            pair[side] += _amount(record.get(amount, ""))
-    return {key: (pair[0], pair[1]) for key, pair in sorted(sums.items())}
+def _add(sums: dict[str, list[Decimal]], side: int, record: Record, amount: str, cur: str) -> None:
+    pair = sums.setdefault(record.get(cur, ""), [Decimal(0), Decimal(0)])
+    pair[side] += _amount(record.get(amount, ""))
+
+
+def _same(a: str, b: str) -> bool:
+    """Equal texts, or two numbers of equal value (``10.0`` and ``10.00``)."""
+    return a == b or (_numeric(a) and _numeric(b) and _amount(a) == _amount(b))
 
 
 def _field_differences(
@@ -81,8 +82,7 @@ def _field_differences(
     found = []
     for name in fields:
         a, b = ours.get(name, ""), theirs.get(name, "")
-        same = _amount(a) == _amount(b) if _numeric(a) and _numeric(b) else a == b
-        if not same:
+        if not _same(a, b):
             found.append(Difference(key, "field", name, a, b))
     return found
 
@@ -106,31 +106,83 @@ def reconcile(
 ) -> Reconciliation:
     """Compare ``local`` and ``remote`` (both keyed the same way) on ``fields``; with
     ``amount``, also the totals of that field per ``currency``."""
+    return reconcile_stream(
+        object_type, local, remote.items(), fields, amount=amount, currency=currency
+    )
+
+
+@dataclass
+class _Tally:
+    """What one pass over the remote side found so far."""
+
+    kept: list[Difference] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    matched: int = 0
+    differing: int = 0
+    missing_local: int = 0
+
+    def keep(self, found: Iterable[Difference]) -> None:
+        room = KEEP - len(self.kept)
+        if room > 0:
+            self.kept.extend(list(found)[:room])
+
+
+def _values(fields: tuple[str, ...]) -> Callable[[Record], object]:
+    """The compared values of a record, read at C speed (``KeyError``: one is missing)."""
+    if not fields:
+        return lambda _record: ()
+    return itemgetter(*fields)
+
+
+def reconcile_stream(
+    object_type: str,
+    local: Mapping[str, Record],
+    remote: Iterable[tuple[str, Record]],
+    fields: Iterable[str],
+    *,
+    amount: str | None = None,
+    currency: str = "currency",
+) -> Reconciliation:
+    """:func:`reconcile` with the remote side as a stream of ``(key, record)``, read once
+    and never held (a key met again is counted once, at its first record)."""
     compared = tuple(fields) + ((amount,) if amount else ())
-    kept: list[Difference] = []
-    missing_local = missing_remote = differing = matched = 0
-    for key, theirs in remote.items():
+    values = _values(compared)
+    tally = _Tally()
+    sums: dict[str, list[Decimal]] = {}
+    for key, theirs in remote:
+        if key in tally.seen:
+            continue
+        tally.seen.add(key)
+        if amount:
+            _add(sums, 1, theirs, amount, currency)
         ours = local.get(key)
         if ours is None:
-            missing_local += 1
-            kept.append(Difference(key, "missing_local"))
+            tally.missing_local += 1
+            tally.keep([Difference(key, "missing_local")])
             continue
+        try:
+            if values(ours) == values(theirs):  # the common case, without a loop in Python
+                tally.matched += 1
+                continue
+        except KeyError:
+            pass  # a field one side lacks: compared as empty below
         found = _field_differences(key, ours, theirs, compared)
-        differing += bool(found)
-        matched += not found
-        kept.extend(found)
-    for key in sorted(local.keys() - remote.keys()):
-        missing_remote += 1
-        kept.append(Difference(key, "missing_remote"))
-    totals = _totals(local, remote, amount, currency) if amount else {}
+        tally.differing += bool(found)
+        tally.matched += not found
+        tally.keep(found)
+    only_local = sorted(local.keys() - tally.seen)
+    tally.keep(Difference(key, "missing_remote") for key in only_local[:KEEP])
+    if amount:
+        for record in local.values():
+            _add(sums, 0, record, amount, currency)
     return Reconciliation(
         object_type=object_type,
         local_count=len(local),
-        remote_count=len(remote),
-        matched=matched,
-        missing_local=missing_local,
-        missing_remote=missing_remote,
-        differing=differing,
-        totals=totals,
-        differences=tuple(kept[:KEEP]),
+        remote_count=len(tally.seen),
+        matched=tally.matched,
+        missing_local=tally.missing_local,
+        missing_remote=len(only_local),
+        differing=tally.differing,
+        totals={k: (pair[0], pair[1]) for k, pair in sorted(sums.items())},
+        differences=tuple(tally.kept),
     )

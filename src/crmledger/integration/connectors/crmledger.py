@@ -12,6 +12,10 @@ that time and party id as its cursor; each party becomes the flat customer recor
     connector = CrmledgerConnector(spec)          # spec.secrets["token"] = "clt_..."
     page = connector.fetch("customer", "", 500)   # that book's parties, oldest change first
 
+Reconciliation reads the other book's customers and issued invoices in one streamed
+request each (``GET /api/v1/sync/export/customers`` and ``.../invoices``, one JSON line per
+record with only the compared fields); invoices are compared, never pulled.
+
 Each side knows the other's id. This book links the other's party id to its own party
 (the sync's external-id map); a party this book creates there carries the external id
 ``(system, <this book's party id>)``. Pushing a new party first looks for that external id
@@ -37,12 +41,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import orjson
 
 from crmledger.core.errors import InvalidFieldError
 from crmledger.integration.connectors.rest import HttpSession, why
@@ -50,6 +55,9 @@ from crmledger.services.sync_config import ConnectorSpec
 from crmledger.services.sync_ports import OutboundChange, Page, PushResult, RemoteChange
 
 PARTIES = "api/v1/parties"
+#: Where the other book streams each object type for reconciliation.
+EXPORTS = {"customer": "api/v1/sync/export/customers", "invoice": "api/v1/sync/export/invoices"}
+NDJSON = "application/x-ndjson"
 #: The largest page the other book's API answers.
 MOST = 500
 _ADDRESS = ("street", "postcode", "city", "country")
@@ -180,6 +188,10 @@ class CrmledgerConnector:
 
     def fetch(self, object_type: str, cursor: str, limit: int) -> Page:
         self._spec.object(object_type)
+        if object_type != "customer":
+            raise InvalidFieldError(
+                "object_type", f"{object_type} records of another book are reconciled, not pulled"
+            )
         at = _position(cursor)
         following = at["next"]
         while True:
@@ -200,13 +212,27 @@ class CrmledgerConnector:
         return Page(changes, text, more=bool(following))
 
     def snapshot(self, object_type: str) -> Iterator[RemoteChange]:
-        self._spec.object(object_type)
-        following = ""
-        while True:
-            items, following = self._page(MOST, "", following)
-            yield from (self._change(p) for p in items)
-            if not following:
-                return
+        """Every customer or issued invoice of the other book, streamed from its export
+        (one request, one JSON line per record, only the compared fields)."""
+        spec = self._spec.object(object_type)
+        url = self._http.url(EXPORTS[object_type])
+        change = self._exported_customer if object_type == "customer" else _exported_invoice
+        for line in self._http.lines(url, headers={"Accept": NDJSON}):
+            try:
+                record = change(orjson.loads(line), spec.fields)
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                why_not = f"{type(exc).__name__}: {exc}"
+                raise InvalidFieldError(
+                    "url", f"{url} answered a line that is no {object_type} ({why_not})"
+                ) from None
+            yield record
+
+    def _exported_customer(self, found: Any, fields: Iterable[str]) -> RemoteChange:
+        record = found["record"]
+        values = {name: str(record.get(name, "")) for name in fields}
+        ours = [e for e in found["external_ids"] if e.get("system") == self._system]
+        made_from = str(ours[0].get("id", "")) if ours else ""
+        return RemoteChange(str(found["id"]), str(found["updated_at"]), values, made_from)
 
     # -- push ----------------------------------------------------------------------------
 
@@ -298,6 +324,11 @@ class CrmledgerConnector:
 
     def close(self) -> None:
         self._http.close()
+
+
+def _exported_invoice(found: Any, fields: Iterable[str]) -> RemoteChange:
+    values = {name: str(found.get(name, "")) for name in fields}
+    return RemoteChange(str(found["number"]), "", values)
 
 
 def _position(cursor: str) -> dict[str, str]:

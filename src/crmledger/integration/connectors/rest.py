@@ -43,11 +43,16 @@ import httpx
 
 from crmledger.core.errors import InvalidFieldError
 from crmledger.core.integration.json_paths import MISSING, parse_path, value_at, with_value
+from crmledger.services.read_ahead import ReadAhead
 from crmledger.services.sync_config import ConnectorSpec, HttpObject, ObjectSpec
 from crmledger.services.sync_ports import OutboundChange, Page, PushResult, RemoteChange
 
 #: Seconds to connect, and to wait for each read or write.
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+#: Bytes read at once from a streamed answer.
+LINE_BLOCK = 1 << 16
+#: Blocks of a streamed answer read ahead at most (64 MiB).
+AHEAD_BLOCKS = 1024
 #: Ids kept in the cursor that were seen at its version (the boundary of the next run).
 SEEN_AT_TOP = 200
 
@@ -175,6 +180,35 @@ class HttpSession:
             return response.json(), response
         except ValueError:
             raise InvalidFieldError("url", f"{method} {url} answered no JSON") from None
+
+    def lines(self, url: str, **options: Any) -> Iterator[bytes]:
+        """The lines of a ``GET`` that must succeed (newline-delimited JSON), never held
+        whole: a thread reads up to :data:`AHEAD_BLOCKS` blocks ahead of the reader, so the
+        other system goes on sending while the reader does something else."""
+        try:
+            with self.client.stream("GET", url, **options) as response:
+                if response.status_code == 401 or not response.is_success:
+                    response.read()
+                    self._refused("GET", url, response)
+                rest = b""
+                with ReadAhead(response.iter_bytes(LINE_BLOCK), AHEAD_BLOCKS, batch=1) as blocks:
+                    for block in blocks:
+                        *done, rest = (rest + block).split(b"\n")
+                        yield from (line for line in done if line)
+                if rest.strip():
+                    yield rest
+        except httpx.TimeoutException:
+            raise InvalidFieldError("url", f"{url} did not answer in time") from None
+        except httpx.HTTPError as exc:
+            reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            raise InvalidFieldError("url", f"cannot reach {url}: {reason}") from None
+
+    def _refused(self, method: str, url: str, response: httpx.Response) -> None:
+        if response.status_code == 401:
+            raise InvalidFieldError(
+                "token", f"{self.base} refused the token ({why(response)}); set the right one"
+            )
+        raise InvalidFieldError("url", f"{method} {url}: {why(response)}")
 
     def close(self) -> None:
         if self._client is not None:
