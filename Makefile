@@ -23,6 +23,8 @@ INSIGHT_BENCH_CUSTOMERS ?= 100000
 DASHBOARD_BENCH_ENTRIES ?= 1000000
 FUSION_BENCH_RECORDS ?= 10000
 FUSION_JOIN_CUSTOMERS ?= 1000000
+RECONCILE_BENCH_CUSTOMERS ?= 100000
+RECONCILE_BENCH_INVOICES ?= 1000000
 
 .PHONY: demo test lint typecheck contracts unit bench fuzz env clean
 
@@ -72,6 +74,7 @@ bench: env
 	$(PY) -m benchmarks.dashboard --entries $(DASHBOARD_BENCH_ENTRIES) --customers $(INSIGHT_BENCH_CUSTOMERS)
 	$(PY) -m benchmarks.fusion --records $(FUSION_BENCH_RECORDS) --join $(FUSION_JOIN_CUSTOMERS)
 	$(PY) -m benchmarks.integration --rates 10,100
+	$(PY) -m benchmarks.reconcile --customers $(RECONCILE_BENCH_CUSTOMERS) --invoices $(RECONCILE_BENCH_INVOICES)
 
 fuzz: env
 	CRMLEDGER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly tests/api/test_schemathesis.py

@@ -165,4 +165,4 @@ def count(app: App, table: Table) -> int:
 def party_ids(app: App) -> list[int]:
     """Every party's id, in order (the customers of a reused book)."""
     with app.engine.connect() as conn:
-        return [int(i) for i in conn.execute(select(parties.c.id).order_by(parties.c.id))]
+        return [int(i) for i in conn.scalars(select(parties.c.id).order_by(parties.c.id))]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import random
@@ -41,10 +42,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
 
-from benchmarks import bulk
-from benchmarks.billing import SteppingClock, book, issue_and_settle_batched
+from benchmarks import books, bulk
+from benchmarks.billing import SteppingClock, issue_and_settle_batched
 from benchmarks.run import POSTGRES_ENV
 from crmledger.bootstrap import App
 from crmledger.core.access import Role
@@ -53,6 +53,7 @@ from crmledger.persistence.tables import journal_entries
 from crmledger.persistence.uow import SqlUnitOfWorkFactory
 from crmledger.server import create_app
 from crmledger.services.crm_ports import DealRow
+from crmledger.services.errors import ConflictError
 
 TARGET_MS = 300.0
 SAMPLES = 30
@@ -137,14 +138,6 @@ def seed_answers(app: App, parties: list[int], count: int) -> None:
         )
 
 
-def _step(took: dict[str, float], name: str, what: str, run: Callable[[], object]) -> None:
-    """Run one seeding step, keeping and printing its seconds."""
-    started = time.perf_counter()
-    run()
-    took[what] = round(time.perf_counter() - started, 1)
-    print(f"  {name}: {what} in {took[what]:,.1f} s", flush=True)
-
-
 def seed(app: App, clock: SteppingClock, name: str, args: argparse.Namespace) -> dict[str, float]:
     """Customers, invoices and receipts, journal entries, deals and answers, then
     ``ANALYZE`` and the verifier; returns each step's seconds."""
@@ -152,7 +145,7 @@ def seed(app: App, clock: SteppingClock, name: str, args: argparse.Namespace) ->
     parties: list[int] = []
 
     def customers() -> None:
-        parties.extend(bulk.add_customers(app, args.customers))
+        parties.extend(books.add_customers(app, args.customers))
 
     def invoices() -> None:
         # The everyday entries hold dollar invoices (at their booked value); a book that
@@ -162,18 +155,20 @@ def seed(app: App, clock: SteppingClock, name: str, args: argparse.Namespace) ->
         issue_and_settle_batched(app, clock, args.invoices, parties, size=per_day)
 
     posted_at = TODAY - timedelta(days=1)
-    _step(took, name, f"{args.customers:,} customers", customers)
-    _step(took, name, f"{args.invoices:,} invoices and their receipts", invoices)
-    _step(
+    books.step(took, name, f"{args.customers:,} customers", customers)
+    books.step(took, name, f"{args.invoices:,} invoices and their receipts", invoices)
+    books.step(
         took,
         name,
         f"{args.entries:,} everyday entries",
         lambda: bulk.load(app, bulk.everyday(args.entries), posted_at),
     )
-    _step(took, name, f"{args.deals:,} deals", lambda: seed_deals(app, parties, args.deals))
-    _step(took, name, f"{args.answers:,} answers", lambda: seed_answers(app, parties, args.answers))
-    _step(took, name, "ANALYZE", lambda: bulk.analyze(app))
-    _step(took, name, "book verified", lambda: bulk.verify(app))
+    books.step(took, name, f"{args.deals:,} deals", lambda: seed_deals(app, parties, args.deals))
+    books.step(
+        took, name, f"{args.answers:,} answers", lambda: seed_answers(app, parties, args.answers)
+    )
+    books.step(took, name, "ANALYZE", lambda: books.analyze(app))
+    books.step(took, name, "book verified", lambda: books.verify(app))
     return took
 
 
@@ -200,7 +195,8 @@ async def _log_in(client: httpx.AsyncClient, email: str) -> None:
 
 async def over_http(app: App, name: str, samples: int) -> dict[str, list[float]]:
     """The page and the API, through the ASGI application."""
-    app.access.add_user("bench@example.com", Role.ACCOUNTANT, PASSWORD)
+    with contextlib.suppress(ConflictError):  # a reused book has its user
+        app.access.add_user("bench@example.com", Role.ACCOUNTANT, PASSWORD)
     secret = app.access.create_token("bench@example.com", "bench").secret
     transport = httpx.ASGITransport(app=create_app(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -247,18 +243,13 @@ def _line(what: str, t: dict[str, float]) -> str:
     return f"{what:34} p50 {t['p50_ms']:7.1f} ms  p95 {t['p95_ms']:7.1f} ms  ({ok})"
 
 
-def _entries(app: App) -> int:
-    with app.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(journal_entries)).scalar_one())
-
-
 def run_one(name: str, url: str, work: Path, args: argparse.Namespace) -> Figures:
     """Seed, then measure."""
     clock = SteppingClock()
-    app = book(url, work, name, clock)
+    app = books.open_book(url, work, name, clock, fresh=not args.reuse)
     try:
-        took = seed(app, clock, name, args)
-        entries = _entries(app)
+        took = {} if args.reuse else seed(app, clock, name, args)
+        entries = books.count(app, journal_entries)
         print(f"  {name}: {entries:,} journal entries in the book", flush=True)
         clock.current = TODAY
         first, timings = measure(app, name, args.samples)
@@ -307,9 +298,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--databases", default="sqlite,postgresql", help="sqlite, postgresql or both"
     )
+    parser.add_argument("--reuse", action="store_true", help="measure the last run's books")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    targets = bulk.targets(args.databases, args.out / "dashboard.db", POSTGRES_ENV, POSTGRES_SCHEMA)
+    targets = books.targets(
+        args.databases,
+        args.out / "dashboard.db",
+        POSTGRES_ENV,
+        POSTGRES_SCHEMA,
+        fresh=not args.reuse,
+    )
     figures: list[Figures] = []
     for name, url in targets:
         print(f"{name}: seeding", flush=True)

@@ -134,20 +134,20 @@ def seed(
         parties.extend(books.add_customers(app, args.customers))
 
     books.step(took, name, f"{args.customers:,} customers", customers)
-    _step(
+    books.step(
         took,
         name,
         f"{args.invoices:,} invoices and their receipts",
         lambda: issue_and_settle_batched(app, clock, args.invoices, parties),
     )
-    _step(
+    books.step(
         took,
         name,
         f"{args.interactions:,} interactions",
         lambda: seed_interactions(app, args.customers, args.interactions),
     )
     posted_at = clock.now()
-    _step(
+    books.step(
         took,
         name,
         f"{args.entries:,} everyday entries",

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks.bulk import Draft, Line, everyday, load, to_entry, verify
+from benchmarks.books import verify
+from benchmarks.bulk import Draft, Line, everyday, load, to_entry
 from sqlalchemy import text
 
 from crmledger.bootstrap import App, build, migrate

@@ -433,7 +433,10 @@ def _entry_by_entry_values(base: str) -> Any:
     The plain join leaves the order to the planner, which, costing random reads as from a
     spinning disk, hashes every posting of the book to pick out a few thousand (a third of
     a second at a million entries, against a twentieth this way). The ``LATERAL`` subquery
-    is fenced with ``OFFSET 0`` so that it is not flattened back into that join.
+    is fenced with ``OFFSET 0`` so that it is not flattened back into that join. Its
+    estimated cost (the same random-read pricing) passes ``jit_above_cost``, and compiling
+    it would take as long as running it, so :func:`day_values` turns JIT off for the rest
+    of its (read-only) transaction.
     """
     p, c, e = postings.c, posting_conversions.c, journal_entries.c
     lines = (
@@ -464,6 +467,7 @@ def day_values(conn: Connection, base: str, start: date, end: date) -> list[Valu
     e = journal_entries.c
     dated = (e.date >= start, e.date <= end)
     if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL jit = off")  # see _entry_by_entry_values
         stmt = _entry_by_entry_values(base).where(*dated)
     else:
         stmt = _values(base).where(*dated)

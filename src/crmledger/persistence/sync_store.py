@@ -10,7 +10,7 @@ set) route their outside records' changes to it, and pushes leave them alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -241,14 +241,13 @@ class SqlSyncStore:
             found |= {int(r.local_id): _link(r) for r in self._conn.execute(stmt)}
         return found
 
-    def all_links(self, connector_id: int, object_type: str) -> Iterator[LinkRow]:
+    def link_ids(self, connector_id: int, object_type: str) -> list[tuple[str, int]]:
         stmt = (
-            select(sync_links)
+            select(_l.external_id, _l.local_id)
             .where(_l.connector_id == connector_id, _l.object_type == object_type)
             .order_by(_l.external_id)
         )
-        for row in self._conn.execute(stmt):
-            yield _link(row)
+        return [(str(external), int(local)) for external, local in self._conn.execute(stmt)]
 
     def account_ids(self, connector_id: int, object_type: str) -> dict[int, str]:
         stmt = select(_l.local_id, _l.external_id).where(

@@ -44,8 +44,8 @@ class ReadAhead(Generic[T]):
         self._thread.start()
 
     def _fill(self) -> None:
+        chunk: list[T] = []
         try:
-            chunk: list[T] = []
             for item in self._source:
                 chunk.append(item)
                 if len(chunk) >= self._batch:
@@ -56,7 +56,8 @@ class ReadAhead(Generic[T]):
                 return
             self._put(_End())
         except BaseException as exc:  # handed to the reader, who raises it
-            self._put(_End(exc))
+            if not chunk or self._put(chunk):  # what was read before it, first
+                self._put(_End(exc))
         finally:
             close = getattr(self._source, "close", None)
             if close is not None:

@@ -52,6 +52,17 @@ def _add(target: Sums, key: tuple[str, str], row: ValueRow, sign: int = 1) -> No
     cell[2] += sign * row.base_minor
 
 
+def _rest_of_month(start: date, end: date) -> tuple[date, date] | None:
+    """The other days of the month of ``start`` .. ``end`` (both in one month), when they
+    lie on one side of it; ``None`` when the span leaves days on both sides or none."""
+    first, last = start.replace(day=1), month_end(start)
+    if start == first and end < last:
+        return end + timedelta(days=1), last
+    if end == last and start > first:
+        return first, start - timedelta(days=1)
+    return None
+
+
 class LedgerValues:
     """Sums of the ledger up to ``until``, in one unit of work."""
 
@@ -110,12 +121,34 @@ class LedgerValues:
         first, last, days = self._pieces(start, end)
         sums = self._whole_months(first, last)
         for cut in days:
-            for row in self._days_between(*cut):
-                _add(sums, self._key(row), row)
+            self._add_cut(sums, *cut)
         if not closing:
             for row in self.journal(CLOSING_JOURNAL, start, end):
                 _add(sums, self._key(row), row, -1)
         return sums
+
+    def _add_cut(self, sums: Sums, start: date, end: date) -> None:
+        """Add the days ``start`` .. ``end`` of one month to ``sums``: read from the
+        postings or, when the rest of the month lies on one side and is read already or
+        shorter, as the whole month less that rest (a column's edges and the balances
+        before them cut the same months, so the rest is often read already)."""
+        rest = _rest_of_month(start, end)
+        if rest is None or not self._rest_is_cheaper((start, end), rest):
+            for row in self._days_between(start, end):
+                _add(sums, self._key(row), row)
+            return
+        month = _period(start)
+        for key, cell in self._whole_months(month, month).items():
+            _plus(sums, key, cell)
+        for row in self._days_between(*rest):
+            _add(sums, self._key(row), row, -1)
+
+    def _rest_is_cheaper(self, cut: tuple[date, date], rest: tuple[date, date]) -> bool:
+        """Whether reading ``rest`` costs less than reading ``cut``: it is read already
+        (and ``cut`` is not), or it has fewer days."""
+        if cut in self._days:
+            return False
+        return rest in self._days or rest[1] - rest[0] < cut[1] - cut[0]
 
     def _whole_months(self, first: int, last: int) -> Sums:
         """The sums of the months ``first`` to ``last`` (yyyymm, both included)."""

@@ -201,7 +201,10 @@ class SyncStore(Protocol):
     def links_of_local(
         self, connector_id: int, object_type: str, local_ids: Sequence[int]
     ) -> dict[int, LinkRow]: ...
-    def all_links(self, connector_id: int, object_type: str) -> Iterator[LinkRow]: ...
+    def link_ids(self, connector_id: int, object_type: str) -> list[tuple[str, int]]:
+        """Every link's outside and local id (merged links too), by outside id, without the
+        sync state (what reconciliation reads for a whole book)."""
+
     def account_ids(self, connector_id: int, object_type: str) -> dict[int, str]:
         """Each local record's outside id by its account link (merged links left out), in
         one read: what reconciling a million invoices looks their customers up in."""

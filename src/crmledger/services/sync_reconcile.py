@@ -67,16 +67,16 @@ def _remote_invoices(changes: Iterable[RemoteChange]) -> Stream:
 def _local_customers(
     uow: IntegrationUnitOfWork, parties: PartyService, connector_id: int, fields: tuple[str, ...]
 ) -> Records:
-    links = list(uow.sync.all_links(connector_id, CUSTOMER))
+    links = uow.sync.link_ids(connector_id, CUSTOMER)
     found: Records = {}
     for start in range(0, len(links), CHUNK):
         chunk = links[start : start + CHUNK]
-        loaded = parties.many([link.local_id for link in chunk])
-        for link in chunk:
-            party = loaded.get(link.local_id)
+        loaded = parties.many([local for _, local in chunk])
+        for external, local in chunk:
+            party = loaded.get(local)
             if party is not None:
                 record = party_record(party)
-                found[link.external_id] = {f: record[f] for f in fields}
+                found[external] = {f: record[f] for f in fields}
     return found
 
 
