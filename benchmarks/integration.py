@@ -27,7 +27,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks import bulk
+from benchmarks import books
 from benchmarks.run import POSTGRES_ENV, sqlite_url
 from crmledger.bootstrap import SystemClock, build, event_bus, migrate, worker
 from crmledger.config import Settings
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     targets = [("sqlite", lambda: sqlite_url(args.out / "integration.db"))]
     base = os.environ.get(POSTGRES_ENV)
     if base:
-        targets.append(("postgresql", lambda: bulk.postgres_url(base, POSTGRES_SCHEMA)))
+        targets.append(("postgresql", lambda: books.postgres_url(base, POSTGRES_SCHEMA)))
     else:
         print(f"PostgreSQL not measured: set {POSTGRES_ENV}", file=sys.stderr)
     figures = []

@@ -230,7 +230,12 @@ class LedgerReads:
         return {(c, int(period)): int(net) for c, period, net in self.conn.execute(stmt) if net}
 
     def turnover_between(self, start: date, end: date) -> list[BalanceRow]:
-        p, a, e = postings.c, accounts.c, journal_entries.c
+        a, e = accounts.c, journal_entries.c
+        if self.conn.dialect.name == "postgresql":  # a few days: entry by entry
+            lines = entry_lines(self.conn, converted=False)
+            p, source = lines.c, journal_entries.join(lines, true())
+        else:
+            p, source = postings.c, journal_entries.join(postings, postings.c.entry_id == e.id)
         stmt = (
             select(
                 a.name,
@@ -238,11 +243,7 @@ class LedgerReads:
                 func.sum(case_positive(p.amount_minor)),
                 func.sum(case_negative(p.amount_minor)),
             )
-            .select_from(
-                journal_entries.join(postings, p.entry_id == e.id).join(
-                    accounts, a.id == p.account_id
-                )
-            )
+            .select_from(source.join(accounts, a.id == p.account_id))
             .where(e.date >= start, e.date <= end, e.state != EntryState.DRAFT.value)
             .group_by(a.name, p.commodity)
         )
@@ -426,26 +427,39 @@ def _values(base: str, *keys: Any) -> Any:
     )
 
 
-def _entry_by_entry_values(base: str) -> Any:
-    """:func:`_values` for PostgreSQL when few entries are selected: each entry's postings
-    and their conversions are looked up through the ``entry_id`` index and the primary key.
+def entry_lines(conn: Connection, converted: bool) -> Any:
+    """The postings (with their conversions when ``converted``) of the entry in the
+    enclosing query, looked up entry by entry: for a few days of entries on PostgreSQL.
 
-    The plain join leaves the order to the planner, which, costing random reads as from a
-    spinning disk, hashes every posting of the book to pick out a few thousand (a third of
-    a second at a million entries, against a twentieth this way). The ``LATERAL`` subquery
-    is fenced with ``OFFSET 0`` so that it is not flattened back into that join. Its
-    estimated cost (the same random-read pricing) passes ``jit_above_cost``, and compiling
-    it would take as long as running it, so :func:`day_values` turns JIT off for the rest
-    of its (read-only) transaction.
+    Joined plainly, the planner, costing random reads as from a spinning disk, would hash
+    every posting of the book to pick out a few thousand (a third of a second at a million
+    entries, against a twentieth this way); a ``LATERAL`` subquery fenced with ``OFFSET 0``
+    (so that it is not flattened back into that join) reads each entry's postings through
+    the ``entry_id`` index and their conversions through the primary key. Its estimated
+    cost (the same random-read pricing) passes ``jit_above_cost``, and compiling the query
+    would take as long as running it, so JIT is turned off for the rest of the (read-only)
+    transaction.
     """
+    conn.exec_driver_sql("SET LOCAL jit = off")
     p, c, e = postings.c, posting_conversions.c, journal_entries.c
-    lines = (
-        select(p.account_id, p.commodity, p.amount_minor, c.weight_commodity, c.weight_minor)
-        .select_from(postings.outerjoin(posting_conversions, c.posting_id == p.id))
+    columns: tuple[Any, ...]
+    if converted:
+        columns = (p.account_id, p.commodity, p.amount_minor, c.weight_commodity, c.weight_minor)
+        source: Any = postings.outerjoin(posting_conversions, c.posting_id == p.id)
+    else:
+        columns, source = (p.account_id, p.commodity, p.amount_minor), postings
+    return (
+        select(*columns)
+        .select_from(source)
         .where(p.entry_id == e.id)
         .offset(literal_column("0"))
         .lateral("lines")
     )
+
+
+def _entry_by_entry_values(conn: Connection, base: str) -> Any:
+    """:func:`_values` through :func:`entry_lines` (PostgreSQL)."""
+    lines = entry_lines(conn, converted=True)
     value, open_ = _base_value(lines.c, lines.c, base)
     return (
         select(
@@ -456,7 +470,7 @@ def _entry_by_entry_values(base: str) -> Any:
             func.sum(value),
         )
         .select_from(journal_entries.join(lines, true()))
-        .where(e.state != EntryState.DRAFT.value)
+        .where(journal_entries.c.state != EntryState.DRAFT.value)
         .group_by(lines.c.account_id, lines.c.commodity)
     )
 
@@ -467,8 +481,7 @@ def day_values(conn: Connection, base: str, start: date, end: date) -> list[Valu
     e = journal_entries.c
     dated = (e.date >= start, e.date <= end)
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL jit = off")  # see _entry_by_entry_values
-        stmt = _entry_by_entry_values(base).where(*dated)
+        stmt = _entry_by_entry_values(conn, base).where(*dated)
     else:
         stmt = _values(base).where(*dated)
     return [

@@ -37,6 +37,8 @@ _COLUMNS = [c.name for c in parties.columns]
 _SORTS = {"id": parties.c.id, "updated": parties.c.updated_at}
 #: Values per IN list (SQLite allows 32766 parameters; PostgreSQL 65535).
 _CHUNK = 500
+#: Parties per statement when many are read at once.
+_MANY = 10_000
 #: Terms checked per name candidate besides the one whose postings are walked.
 _PROBES = 3
 
@@ -148,10 +150,15 @@ class SqlPartyStore:
         return found
 
     def many(self, ids: Sequence[int]) -> list[PartyRow]:
-        if not ids:
-            return []
-        rows = self._conn.execute(select(parties).where(parties.c.id.in_(list(ids)))).all()
-        return self._complete(rows)
+        # In slices: a report may name every customer of the book, and PostgreSQL takes
+        # at most 65,535 bound parameters per statement.
+        wanted = list(ids)
+        found: list[PartyRow] = []
+        for start in range(0, len(wanted), _MANY):
+            chunk = wanted[start : start + _MANY]
+            rows = self._conn.execute(select(parties).where(parties.c.id.in_(chunk))).all()
+            found += self._complete(rows)
+        return found
 
     def _complete(self, rows: Sequence[Row[Any]]) -> list[PartyRow]:
         ids = [r.id for r in rows]

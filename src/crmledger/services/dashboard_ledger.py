@@ -33,7 +33,7 @@ from crmledger.core.cash_flow import (
 )
 from crmledger.core.dashboard import FlowStep, MonthFigures, months_of
 from crmledger.core.money import from_minor
-from crmledger.core.statement_periods import Period
+from crmledger.core.statement_periods import Period, month_end
 from crmledger.core.statements import Column, Statement, income_statement
 from crmledger.services.billing_common import ACCOUNTS
 from crmledger.services.ports import BalanceRow, UnitOfWork
@@ -87,11 +87,22 @@ def _steps(statement: Statement) -> tuple[FlowStep, ...]:
 
 def _turnover_before(uow: UnitOfWork, day: date) -> list[BalanceRow]:
     """Debits and credits per account and commodity of everything dated before ``day``:
-    the monthly running balances, and the postings of ``day``'s month before it."""
-    rows = uow.ledger.balances(day.year * 100 + day.month)
-    if day.day > 1:
-        rows += uow.ledger.turnover_between(day.replace(day=1), day - timedelta(days=1))
-    return rows
+    the monthly running balances, and the postings of ``day``'s month before it or, when
+    fewer days are left in the month, the month's balance less the postings from ``day``
+    on (negative rows)."""
+    period = day.year * 100 + day.month
+    if day.day == 1:
+        return uow.ledger.balances(period)
+    last = month_end(day)
+    if (day - day.replace(day=1)).days <= (last - day).days + 1:
+        rows = uow.ledger.balances(period)
+        return rows + uow.ledger.turnover_between(day.replace(day=1), day - timedelta(days=1))
+    after = last + timedelta(days=1)
+    rows = uow.ledger.balances(after.year * 100 + after.month)
+    return rows + [
+        BalanceRow(r.account, r.commodity, -r.debit_minor, -r.credit_minor)
+        for r in uow.ledger.turnover_between(day, last)
+    ]
 
 
 class _Reader:

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from crmledger.core.crm.parties import ExternalId
+from crmledger.core.crm.parties import ExternalId, Party
 from crmledger.core.money import format_minor
 from crmledger.services.crm_ports import PartyQuery
 from crmledger.services.integration_ports import IntegrationUnitOfWorkFactory
@@ -75,13 +75,14 @@ def customer_chunks(
         page = parties.list(PartyQuery(limit=CUSTOMER_CHUNK, sort="id", after=(str(after), after)))
         if not page:
             return
-        yield [
-            ExportedCustomer(
-                int(p.id or 0), p.updated_at or clock.now(), p.external_ids, party_record(p)
-            )
-            for p in page
-        ]
+        yield [_exported(p) for p in page]
         after = int(page[-1].id or 0)
+
+
+def _exported(party: Party) -> ExportedCustomer:
+    assert party.id is not None  # a stored party has both
+    assert party.updated_at is not None
+    return ExportedCustomer(party.id, party.updated_at, party.external_ids, party_record(party))
 
 
 def invoice_chunks(
