@@ -6,6 +6,8 @@ before it is used, or inferred by an importer from the numbers in its file.
 
 from __future__ import annotations
 
+from functools import cache
+
 from crmledger.core.money import Commodity
 
 _ISO_4217: dict[str, tuple[int, str]] = {
@@ -66,6 +68,7 @@ _ISO_4217: dict[str, tuple[int, str]] = {
 }
 
 
+@cache  # a few dozen codes, asked for once per amount in a long export or report
 def iso_currency(code: str) -> Commodity | None:
     """The ISO 4217 currency ``code`` as a :class:`Commodity`, or ``None`` if not ISO."""
     found = _ISO_4217.get(code)

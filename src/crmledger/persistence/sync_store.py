@@ -469,5 +469,5 @@ class SqlSyncStore:
         )
         return [
             InvoiceTotal(int(i), n or "", int(p), c, int(g), s, o)
-            for i, n, p, c, g, s, o in self._conn.execute(stmt)
+            for i, n, p, c, g, s, o in self._conn.execute(stmt).all()
         ]
