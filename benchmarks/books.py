@@ -16,13 +16,15 @@ that encrypts its parties' names)::
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.engine import make_url
@@ -133,6 +135,23 @@ def targets(
         else:
             print(f"PostgreSQL not measured: set {postgres_env}", file=sys.stderr)
     return found
+
+
+Figures = TypeVar("Figures")
+
+
+def each_database(
+    found: list[tuple[str, str]], out: Path, run: Callable[[str, str], Figures]
+) -> list[Figures]:
+    """``run(name, url)`` on each of :func:`targets`' databases in turn, its figures (a
+    dataclass) kept in ``out / "results.json"`` as each database finishes."""
+    figures: list[Any] = []
+    for name, url in found:
+        print(f"{name}: seeding", flush=True)
+        figures.append(run(name, url))
+        results = json.dumps([asdict(f) for f in figures], indent=2)
+        (out / "results.json").write_text(results)
+    return figures
 
 
 def open_book(url: str, work: Path, name: str, clock: Clock | None, *, fresh: bool) -> App:

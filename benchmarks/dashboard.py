@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import math
 import random
 import re
@@ -36,7 +35,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -308,13 +307,7 @@ def main(argv: list[str] | None = None) -> None:
         POSTGRES_SCHEMA,
         fresh=not args.reuse,
     )
-    figures: list[Figures] = []
-    for name, url in targets:
-        print(f"{name}: seeding", flush=True)
-        figures.append(run_one(name, url, args.out, args))
-        results = json.dumps([asdict(f) for f in figures], indent=2)
-        (args.out / "results.json").write_text(results)  # kept as each database finishes
-    report(figures)
+    report(books.each_database(targets, args.out, lambda n, u: run_one(n, u, args.out, args)))
 
 
 if __name__ == "__main__":

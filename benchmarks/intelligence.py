@@ -21,12 +21,11 @@ must search an index by ``party_id`` (or a primary key), never scan a table.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -241,13 +240,7 @@ def main(argv: list[str] | None = None) -> None:
         POSTGRES_SCHEMA,
         fresh=not args.reuse,
     )
-    figures: list[Figures] = []
-    for name, url in targets:
-        print(f"{name}: seeding", flush=True)
-        figures.append(run_one(name, url, args.out, args))
-        results = json.dumps([asdict(f) for f in figures], indent=2)
-        (args.out / "results.json").write_text(results)  # kept as each database finishes
-    report(figures)
+    report(books.each_database(targets, args.out, lambda n, u: run_one(n, u, args.out, args)))
 
 
 if __name__ == "__main__":
