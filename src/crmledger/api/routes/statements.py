@@ -259,7 +259,7 @@ def drilldown(
     openapi_extra=requires("journal:post"),
     dependencies=[permitted("journal:post")],
     response_model=YearClosePublic,
-    responses=responses(401, 403, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 def close_year(
     year: Year, services: Services, idempotency_key: IdempotencyKey = None
@@ -277,7 +277,7 @@ def close_year(
     openapi_extra=requires("journal:post"),
     dependencies=[permitted("journal:post")],
     response_model=YearClosePublic,
-    responses=responses(401, 403, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 def reopen_year(
     year: Year, services: Services, idempotency_key: IdempotencyKey = None
