@@ -101,8 +101,12 @@ def canonical_changes(changes: Mapping[str, Any]) -> str:
     return json.dumps(changes, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def audit_hash(record: AuditRecord, previous_hash: str) -> str:
-    """The chain hash of ``record`` after ``previous_hash``."""
+def audit_hash(record: AuditRecord, previous_hash: str, changes_text: str | None = None) -> str:
+    """The chain hash of ``record`` after ``previous_hash``; ``changes_text`` is
+    ``canonical_changes(record.changes)`` when the caller has it already (a writer stores
+    the same text it hashes, so it is encoded once)."""
+    if changes_text is None:
+        changes_text = canonical_changes(record.changes)
     document = {
         "v": 1,
         "seq": record.seq,
@@ -114,7 +118,7 @@ def audit_hash(record: AuditRecord, previous_hash: str) -> str:
         "action": record.action,
         "resource": record.resource,
         "resource_id": record.resource_id,
-        "changes": canonical_changes(record.changes),
+        "changes": changes_text,
         "previous_hash": previous_hash,
     }
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

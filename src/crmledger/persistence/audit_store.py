@@ -78,7 +78,7 @@ class SqlAuditStore:
                     "action": s.record.action,
                     "resource": s.record.resource,
                     "resource_id": s.record.resource_id,
-                    "changes": canonical_changes(s.record.changes),
+                    "changes": s.changes_text or canonical_changes(s.record.changes),
                     "previous_hash": s.previous_hash,
                     "hash": s.hash,
                 }

@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 
+from crmledger.core.crm.parties import Contact
 from crmledger.persistence.access_store import aware
 from crmledger.persistence.crm_tables import (
     contacts,
@@ -268,6 +269,22 @@ class SqlPartyStore:
         )
         return int(result.scalar_one())
 
+    def add_contacts(self, links: Sequence[Contact], at: datetime) -> list[int]:
+        if not links:
+            return []
+        stmt = insert(contacts).returning(contacts.c.id, sort_by_parameter_order=True)
+        values = [
+            {
+                "organisation_id": link.organisation_id,
+                "person_id": link.person_id,
+                "role": link.role,
+                "is_primary": link.primary,
+                "created_at": at,
+            }
+            for link in links
+        ]
+        return [int(r[0]) for r in self._conn.execute(stmt, values)]
+
     def contact(self, contact_id: int) -> ContactRow | None:
         row = self._conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
         return _contact(row) if row is not None else None
@@ -283,14 +300,12 @@ class SqlPartyStore:
         return [_contact(r) for r in self._conn.execute(stmt)]
 
     def contacts_of_people(self, person_ids: Sequence[int]) -> list[ContactRow]:
-        if not person_ids:
-            return []
-        stmt = (
-            select(contacts)
-            .where(contacts.c.person_id.in_(list(person_ids)))
-            .order_by(contacts.c.is_primary.desc(), contacts.c.id)
-        )
-        return [_contact(r) for r in self._conn.execute(stmt)]
+        wanted = list(person_ids)
+        found: list[ContactRow] = []
+        for start in range(0, len(wanted), _CHUNK):
+            stmt = select(contacts).where(contacts.c.person_id.in_(wanted[start : start + _CHUNK]))
+            found += [_contact(r) for r in self._conn.execute(stmt)]
+        return sorted(found, key=lambda c: (not c.primary, c.id))
 
     def contact_page(self, after_id: int, limit: int) -> list[ContactRow]:
         stmt = select(contacts).where(contacts.c.id > after_id).order_by(contacts.c.id).limit(limit)
@@ -340,7 +355,7 @@ def _values(row: PartyRow) -> dict[str, Any]:
 
 
 def _row(row: Row[Any], tags: tuple[str, ...], ext: tuple[tuple[str, str], ...]) -> PartyRow:
-    values = {name: getattr(row, name) for name in _COLUMNS}
+    values = row._asdict()  # the table's columns (select(parties))
     values["created_at"] = aware(values["created_at"])
     values["updated_at"] = aware(values["updated_at"])
     return PartyRow(**values, tags=tags, external_ids=ext)

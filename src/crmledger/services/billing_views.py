@@ -93,11 +93,14 @@ class Payment:
     created_at: datetime
 
 
-def document_view(uow: UnitOfWork, row: BillingDocumentRow, today: date) -> BillingDoc:
-    """``row`` with its amounts as decimals."""
+def document_view(
+    uow: UnitOfWork, row: BillingDocumentRow, today: date, base: str | None = None
+) -> BillingDoc:
+    """``row`` with its amounts as decimals; ``base`` is the book's base currency when the
+    caller has read it already (a page of documents reads it once)."""
     scales = book_scales(uow)
     scale = scale_of(row.currency, scales)
-    base = base_currency(uow)
+    base = base or base_currency(uow)
     base_scale = scale_of(base, scales)
 
     def money(minor: int) -> Decimal:

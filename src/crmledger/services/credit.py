@@ -26,6 +26,8 @@ from crmledger.services.trail import Actor, record
 
 def _ordered_base(uow: UnitOfWork, ordered: Sequence[tuple[str, int]], today: date) -> int:
     """Confirmed, unbilled orders' gross (per currency, minor) in minor base units."""
+    if not ordered:
+        return 0
     scales = book_scales(uow)
     base_scale = scale_of(base_currency(uow), scales)
     total = 0

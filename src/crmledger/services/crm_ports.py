@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from crmledger.core.crm.parties import Contact
 from crmledger.core.crm.satisfaction import Response
 
 
@@ -114,6 +115,9 @@ class PartyStore(Protocol):
     def add_contact(
         self, organisation_id: int, person_id: int, role: str, primary: bool, at: datetime
     ) -> int: ...
+    def add_contacts(self, links: Sequence[Contact], at: datetime) -> list[int]:
+        """Insert many links in one statement; their new ids, in the order given."""
+
     def contact(self, contact_id: int) -> ContactRow | None: ...
     def contacts(
         self, organisation_id: int | None = None, person_id: int | None = None

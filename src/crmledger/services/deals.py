@@ -19,8 +19,9 @@ four decimal places (``0.125`` is fine, ``0.12345`` is refused).
 
 from __future__ import annotations
 
+import builtins
 from calendar import monthrange
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -226,6 +227,23 @@ def _pipeline_view(pipeline: Pipeline) -> dict[str, Any]:
 
 
 # -- steps inside a caller's unit of work ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DealMove:
+    """One move of :meth:`DealService.move_many`: a deal, the stage it goes to, the version
+    it must still have (None: any) and, to lose it, the reason."""
+
+    deal_id: int
+    to_stage: str
+    if_version: int | None = None
+    reason: str = ""
+
+
+def _indexed(error: InvalidFieldError, index: int | None) -> InvalidFieldError:
+    if index is None:
+        return error
+    return InvalidFieldError(f"[{index}].{error.field}", str(error))
 
 
 def load_deal(uow: UnitOfWork, deal_id: int) -> StoredDeal:
@@ -464,28 +482,50 @@ class DealService:
     def add(self, deal: Deal) -> StoredDeal:
         """Store a new deal in an open stage (``stage=""``: the pipeline's first open
         one); its history starts with that stage."""
+        return self._add_all([deal], indexed=False)[0]
+
+    def add_many(self, deals: Sequence[Deal]) -> builtins.list[StoredDeal]:
+        """Store ``deals`` as :meth:`add` does each, in one transaction (all or none); a
+        refusal names the deal as ``[i].field``."""
+        return self._add_all(deals, indexed=True)
+
+    def _add_all(self, deals: Sequence[Deal], indexed: bool) -> builtins.list[StoredDeal]:
         self._actor.require("deals", "write")
         at = self._clock.now()
+        added = []
         with self._uow() as uow:
             _serialise(uow)
-            pipeline = _deal_pipeline(uow, deal.pipeline)
-            if not deal.stage:
-                first = next(s for s in pipeline.stages if s.kind is StageKind.OPEN)
-                deal = replace(deal, stage=first.key)
-            if pipeline.stage(deal.stage).kind is not StageKind.OPEN:
-                raise InvalidFieldError("stage", "a new deal starts in an open stage")
-            if deal.lost_reason:
-                raise InvalidFieldError("lost_reason", "only a lost deal has a reason")
-            ready = self._checked(uow, deal, pipeline)
-            fields = {n: getattr(ready, n) for n in Deal.__dataclass_fields__}
-            stored = StoredDeal(**fields | {"id": None, "version": 1}, created_at=at, updated_at=at)
-            deal_id = uow.deals.insert_deal(_deal_row(stored, uow.ledger.scales()))
-            stored = replace(stored, id=deal_id)
-            uow.deals.add_change(
-                StageChangeRow(0, deal_id, None, stored.stage, at, self._actor.audit_id, "")
-            )
-            record(uow, self._actor, at, "deal.create", "deal", deal_id, None, audit_view(stored))
+            pipelines: dict[str, StoredPipeline] = {}
+            for index, deal in enumerate(deals):
+                try:
+                    added.append(self._insert(uow, deal, pipelines, at))
+                except InvalidFieldError as error:
+                    raise _indexed(error, index if indexed else None) from error
             uow.commit()
+        return added
+
+    def _insert(
+        self, uow: UnitOfWork, deal: Deal, pipelines: dict[str, StoredPipeline], at: datetime
+    ) -> StoredDeal:
+        if deal.pipeline not in pipelines:
+            pipelines[deal.pipeline] = _deal_pipeline(uow, deal.pipeline)
+        pipeline = pipelines[deal.pipeline]
+        if not deal.stage:
+            first = next(s for s in pipeline.stages if s.kind is StageKind.OPEN)
+            deal = replace(deal, stage=first.key)
+        if pipeline.stage(deal.stage).kind is not StageKind.OPEN:
+            raise InvalidFieldError("stage", "a new deal starts in an open stage")
+        if deal.lost_reason:
+            raise InvalidFieldError("lost_reason", "only a lost deal has a reason")
+        ready = self._checked(uow, deal, pipeline)
+        fields = {n: getattr(ready, n) for n in Deal.__dataclass_fields__}
+        stored = StoredDeal(**fields | {"id": None, "version": 1}, created_at=at, updated_at=at)
+        deal_id = uow.deals.insert_deal(_deal_row(stored, uow.ledger.scales()))
+        stored = replace(stored, id=deal_id)
+        uow.deals.add_change(
+            StageChangeRow(0, deal_id, None, stored.stage, at, self._actor.audit_id, "")
+        )
+        record(uow, self._actor, at, "deal.create", "deal", deal_id, None, audit_view(stored))
         return stored
 
     def get(self, deal_id: int) -> StoredDeal:
@@ -539,6 +579,36 @@ class DealService:
             )
             uow.commit()
         return moved
+
+    def move_many(self, moves: Sequence[DealMove]) -> builtins.list[StoredDeal]:
+        """Make ``moves`` as :meth:`move` makes each, in order and in one transaction (all
+        or none): a pipeline review that moves many deals at once. A refusal names the
+        move as ``[i].field``."""
+        self._actor.require("deals", "write")
+        at = self._clock.now()
+        moved = []
+        with self._uow() as uow:
+            _serialise(uow)
+            pipelines: dict[str, StoredPipeline] = {}
+            for index, step in enumerate(moves):
+                try:
+                    moved.append(self._move_one(uow, step, pipelines, at))
+                except InvalidFieldError as error:
+                    raise _indexed(error, index) from error
+            uow.commit()
+        return moved
+
+    def _move_one(
+        self, uow: UnitOfWork, step: DealMove, pipelines: dict[str, StoredPipeline], at: datetime
+    ) -> StoredDeal:
+        """One move of :meth:`move_many` (as :func:`move_deal`, each pipeline read once)."""
+        deal = load_deal(uow, step.deal_id)
+        if step.if_version is not None and deal.version != step.if_version:
+            raise VersionConflictError(f"deal {step.deal_id}", step.if_version, deal.version)
+        if deal.pipeline not in pipelines:
+            pipelines[deal.pipeline] = _deal_pipeline(uow, deal.pipeline)
+        pipeline = pipelines[deal.pipeline]
+        return _move(uow, self._actor, deal, pipeline, step.to_stage, at, step.reason)
 
     def mark_won_for(self, deal_id: int, at: datetime | None = None) -> StoredDeal:
         """Win a deal (see :func:`win_deal`) in a transaction of its own."""

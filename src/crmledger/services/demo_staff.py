@@ -420,12 +420,11 @@ class Staff:
             self._decide(filed, day)
 
     def _pay(self, day: date) -> None:
-        finance = self.s.expenses.acting_as(self.actors[0])
-        at = _at(day, 12)
-        for claim_id in self.to_pay:
-            self.advance(at)
-            finance.reimburse(claim_id, paid_on=day)
-            at += timedelta(minutes=1)
+        """The month's payment run: every claim approved the month before, at noon."""
+        if self.to_pay:
+            self.advance(_at(day, 12))
+            finance = self.s.expenses.acting_as(self.actors[0])
+            finance.reimburse_many(self.to_pay, paid_on=day)
         self.tally.reimbursed += len(self.to_pay)
         self.tally.approved -= len(self.to_pay)
         self.to_pay = []
@@ -469,17 +468,23 @@ class Staff:
         return claim.id
 
     def _decide(self, filed: Sequence[_Filed], day: date) -> None:
-        """The head of finance decides every claim but her own (the director decides those)."""
+        """The head of finance decides every claim but her own (the director decides those):
+        each approver approves their queue in one go, then the doubtful claim is refused."""
         at = _at(day, 16)
+        queues: dict[int, list[int]] = {}
         for claim in filed:
+            if claim.refusal is None:
+                queues.setdefault(1 if claim.employee == 0 else 0, []).append(claim.claim_id)
+        for approver, claim_ids in sorted(queues.items()):
             at += timedelta(minutes=3)
             self.advance(at)
-            approver = self.actors[1 if claim.employee == 0 else 0]
-            decide = self.s.expenses.acting_as(approver)
+            self.s.expenses.acting_as(self.actors[approver]).approve_many(claim_ids)
+            self.to_pay += claim_ids
+            self.tally.approved += len(claim_ids)
+        for claim in filed:
             if claim.refusal is not None:
-                decide.reject(claim.claim_id, claim.refusal)
+                at += timedelta(minutes=3)
+                self.advance(at)
+                refuser = self.actors[1 if claim.employee == 0 else 0]
+                self.s.expenses.acting_as(refuser).reject(claim.claim_id, claim.refusal)
                 self.tally.rejected += 1
-            else:
-                decide.approve(claim.claim_id)
-                self.to_pay.append(claim.claim_id)
-                self.tally.approved += 1

@@ -44,7 +44,7 @@ from crmledger.core.crm.interactions import (
 from crmledger.core.crm.satisfaction import Response, SurveyKind
 from crmledger.core.entries import JournalEntry, Posting
 from crmledger.services.billing_views import BillingDoc
-from crmledger.services.deals import DealService
+from crmledger.services.deals import DealMove, DealService
 from crmledger.services.demo_world import Customer
 from crmledger.services.dunning import DunningService
 from crmledger.services.interactions import InteractionService
@@ -216,6 +216,9 @@ class Trade:
         self.supplier: int | None = None
         self.open_deals: list[_OpenDeal] = []
         self.current: date | None = None
+        #: The book's exposures while the month's invoices are drafted (None: not read).
+        self.exposures: dict[int, Decimal] | None = None
+        self.drafting = False
 
     # -- one month -----------------------------------------------------------------------
 
@@ -247,14 +250,14 @@ class Trade:
     def _rates(self, first: date) -> None:
         for currency, rate in self.rates.items():
             drift = Decimal(self.rng.gauss(0, 0.012)).quantize(Decimal("0.0001"))
-            new = (rate * (1 + drift)).quantize(Decimal("0.000001"))
-            self.rates[currency] = new
-            self.s.rates.set_rate(currency, first, new)
+            self.rates[currency] = (rate * (1 + drift)).quantize(Decimal("0.000001"))
+        self.s.rates.set_rates([(c, first, rate) for c, rate in self.rates.items()])
 
     # -- invoices and receipts -----------------------------------------------------------
 
     def _invoices(self, first: date, last: date) -> None:
         drafts: list[tuple[NewDocument, Account]] = []
+        self.drafting = True
         for account in self.accounts:
             customer = account.customer
             if not customer.active_in(first):
@@ -265,6 +268,7 @@ class Trade:
                 draft = self._draft(account, first, last)
                 if draft is not None:
                     drafts.append((draft, account))
+        self.drafting, self.exposures = False, None
         drafts.sort(key=lambda pair: pair[0].issued_on or first)
         for start in range(0, len(drafts), BATCH):
             chunk = drafts[start : start + BATCH]
@@ -312,9 +316,25 @@ class Trade:
         ceiling = Decimal(limit) * Decimal("0.8")
         near = account.open_eur + 2 * amount_eur > ceiling * Decimal("0.75")
         if near and account.trued != self.current:
-            account.open_eur = self.s.payments.balance(account.party_id).due_base
+            account.open_eur = self._exposure(account)
             account.trued = self.current
         return account.open_eur + 2 * amount_eur < ceiling
+
+    def _exposure(self, account: Account) -> Decimal:
+        """What the book says ``account`` is exposed for. Drafting the month's invoices
+        writes nothing, so one read of every customer with a limit serves the whole run."""
+        if not self.drafting:
+            return self.s.payments.exposures([account.party_id])[account.party_id]
+        if self.exposures is None:
+            month = self.current
+            assert month is not None
+            limited = [
+                a.party_id
+                for a in self.accounts
+                if a.customer.credit_limit is not None and a.customer.active_in(month)
+            ]
+            self.exposures = self.s.payments.exposures(limited)
+        return self.exposures[account.party_id]
 
     def _plan_receipts(self, account: Account, doc: BillingDoc) -> None:
         account.last_invoice = doc.id
@@ -383,12 +403,16 @@ class Trade:
         stored = self.s.interactions.add_many(items + [c for c, _ in complaints])
         self.tally.interactions += len(items)
         self.tally.complaints += len(complaints)
+        answers = []
         for (complaint, account), saved in zip(complaints, stored[len(items) :], strict=True):
             account.complaints += 1
             if complaint.status is Status.RESOLVED and self.rng.random() < 0.2:
                 self._credit(account, saved.invoice_id)
                 if saved.id is not None and self.rng.random() < 0.7:
-                    self._csat(account, saved.id, complaint)
+                    answers.append(self._csat(account, saved.id, complaint))
+        if answers:
+            self.s.satisfaction.record_many(answers)
+            self.tally.responses += len(answers)
 
     def _touch(self, account: Account, first: date, span: int) -> Interaction:
         kind = self.rng.choice(
@@ -442,19 +466,17 @@ class Trade:
         self.s.invoices.credit(invoice_id, [(line.position, line.quantity)], reason="Complaint")
         self.tally.credit_notes += 1
 
-    def _csat(self, account: Account, interaction_id: int, complaint: Interaction) -> None:
+    def _csat(self, account: Account, interaction_id: int, complaint: Interaction) -> Response:
+        """The customer's answer to the survey sent after its complaint was resolved."""
         assert complaint.resolved_at is not None
         score = 5 - round(account.customer.friction * 4 + self.rng.random())
-        self.s.satisfaction.record(
-            Response(
-                kind=SurveyKind.CSAT,
-                score=max(1, min(5, score)),
-                party_id=account.party_id,
-                answered_on=complaint.resolved_at.date() + timedelta(days=2),
-                interaction_id=interaction_id,
-            )
+        return Response(
+            kind=SurveyKind.CSAT,
+            score=max(1, min(5, score)),
+            party_id=account.party_id,
+            answered_on=complaint.resolved_at.date() + timedelta(days=2),
+            interaction_id=interaction_id,
         )
-        self.tally.responses += 1
 
     # -- the pipeline ----------------------------------------------------------------------
 
@@ -466,26 +488,40 @@ class Trade:
             return
         self.advance(_at(day, 11))
         still_open = []
+        moves: list[DealMove] = []
+        moved: list[_OpenDeal] = []
         for deal in self.open_deals:
             roll = self.rng.random()
             if deal.stage >= 2 and roll < 0.3 and self._within_limit(deal):
                 self._win(deal, last)
             elif roll < 0.45:
-                self.s.deals.move(deal.deal_id, "lost", deal.version, self.rng.choice(LOSS_REASONS))
+                reason = self.rng.choice(LOSS_REASONS)
+                moves.append(DealMove(deal.deal_id, "lost", deal.version, reason))
             elif deal.stage + 1 < len(STAGES) and roll < 0.85:
                 deal.stage += 1
-                deal.version = self.s.deals.move(
-                    deal.deal_id, STAGES[deal.stage], deal.version
-                ).version
+                moves.append(DealMove(deal.deal_id, STAGES[deal.stage], deal.version))
+                moved.append(deal)
                 still_open.append(deal)
             else:
                 still_open.append(deal)
+        # The month's review: every move in one go, as a sales manager drags the board.
+        versions = {d.id: d.version for d in self.s.deals.move_many(moves)} if moves else {}
+        for deal in moved:
+            deal.version = versions[deal.deal_id]
         self.open_deals = still_open
         active = [a for a in self.accounts if a.customer.active_in(first)]
-        for account in self.rng.sample(active, min(max(1, len(active) // 60), 10, len(active))):
-            self._open_deal(account, day)
+        picked = self.rng.sample(active, min(max(1, len(active) // 60), 10, len(active)))
+        opened = [self._open_deal(account, day) for account in picked]
+        stored = self.s.deals.add_many([deal for deal, _ in opened])
+        for saved, (_, pending) in zip(stored, opened, strict=True):
+            assert saved.id is not None
+            pending.deal_id, pending.version = saved.id, saved.version
+            self.open_deals.append(pending)
+        self.tally.deals += len(stored)
 
-    def _open_deal(self, account: Account, day: date) -> None:
+    def _open_deal(self, account: Account, day: date) -> tuple[Deal, _OpenDeal]:
+        """A new deal for ``account`` (stored with the month's others), and how the
+        trade follows it."""
         customer = account.customer
         rate = self.rates.get(customer.currency, Decimal(1))
         lines = []
@@ -498,22 +534,16 @@ class Trade:
             lines.append(DraftLine(product_id=product_id, quantity=quantity, unit_price=price))
             amount += price * quantity
             amount_eur += list_price * quantity
-        deal = self.s.deals.add(
-            Deal(
-                pipeline="sales",
-                stage=STAGES[0],
-                title=f"{customer.name.split(',')[0]}: {self.rng.choice(TOPICS)}",
-                party_id=account.party_id,
-                amount=amount,
-                currency=customer.currency,
-                expected_close=day + timedelta(days=self.rng.randrange(30, 120)),
-            )
+        deal = Deal(
+            pipeline="sales",
+            stage=STAGES[0],
+            title=f"{customer.name.split(',')[0]}: {self.rng.choice(TOPICS)}",
+            party_id=account.party_id,
+            amount=amount,
+            currency=customer.currency,
+            expected_close=day + timedelta(days=self.rng.randrange(30, 120)),
         )
-        assert deal.id is not None
-        self.open_deals.append(
-            _OpenDeal(deal.id, account, 0, deal.version, tuple(lines), amount_eur)
-        )
-        self.tally.deals += 1
+        return deal, _OpenDeal(0, account, 0, 1, tuple(lines), amount_eur)
 
     def _within_limit(self, deal: _OpenDeal) -> bool:
         """Whether the order leaves the customer inside its credit limit."""

@@ -447,14 +447,29 @@ class ExpenseService:
         self._actor.require("expenses", "approve")
         at = self._clock.now()
         with self._uow() as uow:
-            row = self._load(uow, claim_id, if_version)
-            if row.employee_id == self._actor.principal.user_id:
-                raise SelfApprovalError
-            status = advance(row.status, "approve")
-            posted = replace(book_claim(uow, self._actor, row, at), status=status.value)
-            view = self._finish(uow, row, posted, "approve")
+            view = self._approve(uow, claim_id, if_version, at)
             uow.commit()
         return view
+
+    def approve_many(self, claim_ids: Sequence[int]) -> list[ExpenseClaim]:
+        """Approve and post each claim of ``claim_ids`` as :meth:`approve` does, in one
+        transaction (all or none): an approver working through the week's queue."""
+        self._actor.require("expenses", "approve")
+        at = self._clock.now()
+        with self._uow() as uow:
+            views = [self._approve(uow, claim_id, None, at) for claim_id in claim_ids]
+            uow.commit()
+        return views
+
+    def _approve(
+        self, uow: UnitOfWork, claim_id: int, if_version: int | None, at: datetime
+    ) -> ExpenseClaim:
+        row = self._load(uow, claim_id, if_version)
+        if row.employee_id == self._actor.principal.user_id:
+            raise SelfApprovalError
+        status = advance(row.status, "approve")
+        posted = replace(book_claim(uow, self._actor, row, at), status=status.value)
+        return self._finish(uow, row, posted, "approve")
 
     def reimburse(
         self,
@@ -470,20 +485,51 @@ class ExpenseService:
         at = self._clock.now()
         day = paid_on or self._clock.today()
         with self._uow() as uow:
-            row = self._load(uow, claim_id, if_version)
-            status = advance(row.status, "reimburse")
-            entry_id = pay_claim(uow, row, day, bank_account, at)
-            paid = replace(
-                row,
-                status=status.value,
-                reimbursed_on=day,
-                bank_account=bank_account,
-                reimbursement_entry_id=entry_id,
-                updated_at=at,
-            )
-            view = self._finish(uow, row, paid, "reimburse")
+            view = self._reimburse(uow, claim_id, if_version, day, bank_account, at)
             uow.commit()
         return view
+
+    def reimburse_many(
+        self,
+        claim_ids: Sequence[int],
+        *,
+        paid_on: date | None = None,
+        bank_account: str = DEFAULT_BANK,
+    ) -> list[ExpenseClaim]:
+        """Pay back each claim of ``claim_ids`` as :meth:`reimburse` does, in one
+        transaction (all or none): a payment run."""
+        self._actor.require("expenses", "approve")
+        at = self._clock.now()
+        day = paid_on or self._clock.today()
+        with self._uow() as uow:
+            views = [
+                self._reimburse(uow, claim_id, None, day, bank_account, at)
+                for claim_id in claim_ids
+            ]
+            uow.commit()
+        return views
+
+    def _reimburse(
+        self,
+        uow: UnitOfWork,
+        claim_id: int,
+        if_version: int | None,
+        day: date,
+        bank_account: str,
+        at: datetime,
+    ) -> ExpenseClaim:
+        row = self._load(uow, claim_id, if_version)
+        status = advance(row.status, "reimburse")
+        entry_id = pay_claim(uow, row, day, bank_account, at)
+        paid = replace(
+            row,
+            status=status.value,
+            reimbursed_on=day,
+            bank_account=bank_account,
+            reimbursement_entry_id=entry_id,
+            updated_at=at,
+        )
+        return self._finish(uow, row, paid, "reimburse")
 
 
 def _check_accounts(uow: UnitOfWork, names: Sequence[str], day: date) -> None:

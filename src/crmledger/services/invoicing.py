@@ -40,6 +40,7 @@ from crmledger.core.crm.documents import OrderStatus
 from crmledger.core.errors import InvalidFieldError, TransitionError
 from crmledger.core.money import from_minor
 from crmledger.services.billing_common import (
+    base_currency,
     document_row,
     emit,
     fx_on,
@@ -260,14 +261,17 @@ class InvoiceService:
         today = self._clock.today()
         with self._uow(readonly=True) as uow:
             rows = {r.id: r for r in uow.billing.documents(ids)}
-            return [document_view(uow, rows[i], today) for i in ids if i in rows]
+            base = base_currency(uow) if rows else None
+            return [document_view(uow, rows[i], today, base) for i in ids if i in rows]
 
     def page(self, query: BillingQuery) -> list[BillingDoc]:
         """A page of documents, newest first."""
         self._actor.require("billing", "read")
         today = self._clock.today()
         with self._uow(readonly=True) as uow:
-            return [document_view(uow, r, today) for r in uow.billing.document_page(query)]
+            rows = uow.billing.document_page(query)
+            base = base_currency(uow) if rows else None
+            return [document_view(uow, r, today, base) for r in rows]
 
     # -- issuing -------------------------------------------------------------------------
 

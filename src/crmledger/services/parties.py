@@ -34,7 +34,7 @@ from crmledger.services.ports import (
     UnitOfWorkFactory,
 )
 from crmledger.services.record_import import ImportReport
-from crmledger.services.trail import OPERATOR, Actor, record
+from crmledger.services.trail import OPERATOR, Actor, Change, record, record_many
 
 REGION_SETTING = "phone_region"
 _READ_ONLY = frozenset({"id", "kind", "version", "created_at", "updated_at"})
@@ -337,35 +337,55 @@ class PartyService:
 
     def add_contacts(self, contacts: Sequence[Contact]) -> builtins.list[Contact]:
         """Link people to organisations, in one transaction (all or none); a refusal names
-        the link as ``contacts[i]``."""
+        the link as ``contacts[i]``. The links the people have already are read once, and
+        the new ones are written in one statement with their audit records."""
         self._actor.require("parties", "write")
         at = self._clock.now()
-        added = []
         with self._uow() as uow:
             ids = {c.organisation_id for c in contacts} | {c.person_id for c in contacts}
             kinds = {row.id: PartyKind(row.kind) for row in uow.parties.many(list(ids))}
             refuse_merged(uow.parties, kinds)
-            seen: set[tuple[int, int]] = set()
+            people = sorted({c.person_id for c in contacts})
+            linked = {
+                (c.organisation_id, c.person_id) for c in uow.parties.contacts_of_people(people)
+            }
             for index, contact in enumerate(contacts):
                 try:
-                    added.append(self._link(uow, contact, kinds, seen, at))
+                    self._check_link(contact, kinds, linked)
                 except InvalidFieldError as error:
                     if len(contacts) == 1:
                         raise
                     raise InvalidFieldError(
                         f"contacts[{index}].{error.field}", str(error)
                     ) from error
+            new_ids = uow.parties.add_contacts(contacts, at)
+            changes = [
+                Change(
+                    "contact.create",
+                    "contact",
+                    new_id,
+                    None,
+                    {
+                        "organisation_id": c.organisation_id,
+                        "person_id": c.person_id,
+                        "role": c.role,
+                    },
+                )
+                for c, new_id in zip(contacts, new_ids, strict=True)
+            ]
+            record_many(uow, self._actor, at, changes)
             uow.commit()
-        return added
+        return [
+            replace(c, id=new_id, version=1, created_at=at)
+            for c, new_id in zip(contacts, new_ids, strict=True)
+        ]
 
-    def _link(
-        self,
-        uow: UnitOfWork,
-        contact: Contact,
-        kinds: Mapping[int, PartyKind],
-        seen: set[tuple[int, int]],
-        at: datetime,
-    ) -> Contact:
+    @staticmethod
+    def _check_link(
+        contact: Contact, kinds: Mapping[int, PartyKind], linked: set[tuple[int, int]]
+    ) -> None:
+        """Refuse a link that is malformed, joins the wrong kinds of party or exists (in
+        ``linked``, which gains it)."""
         validate_contact(contact)
         org, person = contact.organisation_id, contact.person_id
         for party_id in (org, person):
@@ -375,14 +395,9 @@ class PartyService:
             raise InvalidFieldError("organisation_id", f"party {org} is not an organisation")
         if kinds[person] is not PartyKind.PERSON:
             raise InvalidFieldError("person_id", f"party {person} is not a person")
-        existing = uow.parties.contacts(organisation_id=org)
-        if (org, person) in seen or any(c.person_id == person for c in existing):
+        if (org, person) in linked:
             raise ConflictError(f"party {person} is already a contact of {org}")
-        seen.add((org, person))
-        new_id = uow.parties.add_contact(org, person, contact.role, contact.primary, at)
-        after = {"organisation_id": org, "person_id": person, "role": contact.role}
-        record(uow, self._actor, at, "contact.create", "contact", new_id, None, after)
-        return replace(contact, id=new_id, version=1, created_at=at)
+        linked.add((org, person))
 
     def contacts(
         self, organisation_id: int | None = None, person_id: int | None = None

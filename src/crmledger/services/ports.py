@@ -216,6 +216,8 @@ class StoredAudit:
     record: AuditRecord
     previous_hash: str
     hash: str
+    #: The canonical text of ``record.changes`` when the writer has it ("": not yet made).
+    changes_text: str = ""
 
 
 class AuditStore(Protocol):

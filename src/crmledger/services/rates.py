@@ -9,6 +9,7 @@ units per unit of the currency (``USD 0.92`` in a EUR book: one dollar is 0.92 e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,7 +20,7 @@ from crmledger.services.billing_common import base_currency, parse_rate, rate_te
 from crmledger.services.ports import Clock, UnitOfWorkFactory
 from crmledger.services.products import book_scales, scale_of
 from crmledger.services.sales import number_text
-from crmledger.services.trail import OPERATOR, Actor, record
+from crmledger.services.trail import OPERATOR, Actor, Change, record, record_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,26 +57,34 @@ class RateService:
 
     def set_rate(self, currency: str, day: date, rate: Decimal) -> ExchangeRate:
         """Enter (or correct) ``currency``'s rate on ``day``."""
+        return self.set_rates([(currency, day, rate)])[0]
+
+    def set_rates(self, rates: Sequence[tuple[str, date, Decimal]]) -> list[ExchangeRate]:
+        """Enter (or correct) many ``(currency, day, rate)`` in one transaction (all or
+        none): a day's fixing of every currency the book trades in."""
         self._actor.require("billing", "write")
-        checked = parse_rate(str(rate))
+        checked = [(currency, day, parse_rate(str(rate))) for currency, day, rate in rates]
         with self._uow() as uow:
             base = base_currency(uow)
-            scale_of(currency, book_scales(uow))  # refuses an unknown currency
-            if currency == base:
-                raise InvalidFieldError("currency", f"{base} is the base currency (rate 1)")
-            uow.billing.set_rate(currency, day, rate_text(checked))
-            record(
-                uow,
-                self._actor,
-                self._clock.now(),
-                "rate.set",
-                "exchange_rate",
-                f"{currency}/{day.isoformat()}",
-                None,
-                {"rate": rate_text(checked)},
-            )
+            scales = book_scales(uow)
+            for currency, day, rate in checked:
+                scale_of(currency, scales)  # refuses an unknown currency
+                if currency == base:
+                    raise InvalidFieldError("currency", f"{base} is the base currency (rate 1)")
+                uow.billing.set_rate(currency, day, rate_text(rate))
+            changes = [
+                Change(
+                    "rate.set",
+                    "exchange_rate",
+                    f"{currency}/{day.isoformat()}",
+                    None,
+                    {"rate": rate_text(rate)},
+                )
+                for currency, day, rate in checked
+            ]
+            record_many(uow, self._actor, self._clock.now(), changes)
             uow.commit()
-        return ExchangeRate(currency, day, checked, base)
+        return [ExchangeRate(currency, day, rate, base) for currency, day, rate in checked]
 
     def rates(
         self, currency: str | None = None, limit: int = 100, before: date | None = None

@@ -51,6 +51,7 @@ from crmledger.services.billing_ports import (
     PaymentRow,
 )
 from crmledger.services.billing_views import Payment, payment_view
+from crmledger.services.credit import exposures_minor
 from crmledger.services.dunning import settle_dunning
 from crmledger.services.errors import ConflictError
 from crmledger.services.party_guard import refuse_merged
@@ -380,6 +381,17 @@ class PaymentService:
         self._actor.require("billing", "read")
         with self._uow(readonly=True) as uow:
             return [payment_view(uow, r) for r in uow.billing.payment_page(query)]
+
+    def exposures(self, party_ids: Sequence[int]) -> dict[int, Decimal]:
+        """Each party's credit exposure in the base currency (see :mod:`.credit`: open
+        invoices less unapplied credit plus confirmed, unbilled orders), many parties in
+        one read, as a credit controller reviews a whole ledger before releasing orders."""
+        self._actor.require("billing", "read")
+        today = self._clock.today()
+        with self._uow(readonly=True) as uow:
+            scale = scale_of(base_currency(uow), book_scales(uow))
+            found = exposures_minor(uow, party_ids, today)
+        return {party_id: from_minor(minor, scale) for party_id, minor in found.items()}
 
     def balance(self, party_id: int) -> PartyBalance:
         """What ``party_id`` owes, per currency and in the base currency, and how it pays."""

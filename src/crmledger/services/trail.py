@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from crmledger.core.access import LOCAL_OPERATOR, Principal
-from crmledger.core.audit_log import AuditRecord, audit_hash, diff
+from crmledger.core.audit_log import AuditRecord, audit_hash, canonical_changes, diff
 from crmledger.services.ports import StoredAudit, UnitOfWork
 
 
@@ -91,7 +91,8 @@ def record_many(uow: UnitOfWork, actor: Actor, at: datetime, changes: Sequence[C
             resource_id=str(change.resource_id),
             changes=diff(change.before, change.after),
         )
-        digest = audit_hash(entry, previous)
-        rows.append(StoredAudit(entry, previous, digest))
+        text = canonical_changes(entry.changes)
+        digest = audit_hash(entry, previous, text)
+        rows.append(StoredAudit(entry, previous, digest, text))
         previous = digest
     uow.audit.append(rows)
