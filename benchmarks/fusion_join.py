@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 APPROACHES = ("pandas", "duckdb-join", "polars-lazy", "crmledger")
+#: Issue 7: at least this many times faster than pandas, within this share of its memory.
+TARGET_SPEEDUP = 5.0
+TARGET_MEMORY_SHARE = 0.5
 THREADS = 2
 _FIRST = ["Anna", "Ben", "Carla", "Dirk", "Eva", "Farid", "Greta", "Hugo", "Ines", "Jonas"]
 _LAST = ["Meyer", "Schulz", "Keller", "Novak", "Rossi", "Berger", "Wolf", "Lang", "Roth", "Stein"]
@@ -274,6 +277,10 @@ def run(customers: int, folder: Path, approaches: tuple[str, ...] = APPROACHES) 
         figures["speedup_vs_pandas"] = round(seed["seconds"] / ours["seconds"], 2)
         figures["cpu_speedup_vs_pandas"] = round(seed["cpu_seconds"] / ours["cpu_seconds"], 2)
         figures["memory_share_of_pandas"] = round(ours["peak_mb"] / seed["peak_mb"], 2)
+        figures["target_met"] = (
+            figures["speedup_vs_pandas"] >= TARGET_SPEEDUP
+            and figures["memory_share_of_pandas"] <= TARGET_MEMORY_SHARE
+        )
     return figures
 
 
@@ -295,7 +302,9 @@ def print_figures(figures: dict[str, Any]) -> None:
         print(
             f"crmledger vs pandas: {figures['speedup_vs_pandas']}x faster (wall), "
             f"{figures['cpu_speedup_vs_pandas']}x (CPU), "
-            f"{figures['memory_share_of_pandas']:.0%} of its peak memory"
+            f"{figures['memory_share_of_pandas']:.0%} of its peak memory; target "
+            f"(>= {TARGET_SPEEDUP:g}x, <= {TARGET_MEMORY_SHARE:.0%}): "
+            + ("met" if figures["target_met"] else "NOT met")
         )
 
 

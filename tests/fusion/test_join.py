@@ -79,3 +79,25 @@ def test_a_missing_id_column_is_named(tmp_path: Path) -> None:
     bad = JoinSpec(spec.customers, spec.transactions, spec.out, transaction_key="kunde")
     with pytest.raises(ValueError, match=r"finance\.csv: no column 'kunde'"):
         link_transactions(bad)
+
+
+def test_problems_are_located_by_line_in_a_file_read_in_parallel(tmp_path: Path) -> None:
+    # Large enough for DuckDB to read it in blocks on two threads, with every spelling of a
+    # missing id: the lines must still be those of the file.
+    rows = 600_000
+    spoiled = {
+        n: ("UNKNOWN", "-", "?", "0", "#N/A", "n/a", "")[n % 7] for n in range(3, rows, 4999)
+    }
+    spoiled |= {n: "999" for n in range(1000, rows, 7919)}
+    (tmp_path / "crm.csv").write_text(CRM, encoding="utf-8")
+    with (tmp_path / "finance.csv").open("w", encoding="utf-8") as handle:
+        handle.write("txn_id;customer_id;amount\n")
+        handle.writelines(f"{n};{spoiled.get(n, '100042')};1.00\n" for n in range(1, rows + 1))
+    spec = JoinSpec(tmp_path / "crm.csv", tmp_path / "finance.csv", tmp_path / "out.csv")
+    report = link_transactions(spec)
+    unknown = sum(1 for v in spoiled.values() if v == "999")
+    assert (report.transactions, report.unknown) == (rows, unknown)
+    assert report.bad == len(spoiled) - unknown
+    expected = [n + 1 for n in sorted(spoiled)][: spec.keep_problems]
+    assert [p.row for p in report.problems] == expected
+    assert report.problems[0].reason == "no customer id in '0'"

@@ -16,10 +16,15 @@ transaction is written with its customer's columns and how it was linked::
 ``link`` in the output is ``matched``, ``repaired`` (matched once the id was cleaned),
 ``unknown`` (a readable id no customer has) or ``bad`` (no id). The work runs in a
 temporary DuckDB database with a memory limit, so it spills to disk instead of growing.
+
+The transactions file is read twice rather than held: once for the keys alone (counts and
+located problems) and once streamed into the output. Reading a text file again costs less
+than keeping ten million whole rows, which outgrow the memory limit and spill.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -80,13 +85,16 @@ def _lit(text: str) -> str:
 
 
 def _macros(con: duckdb.DuckDBPyConnection) -> None:
-    no_id = ", ".join(_lit(v) for v in NO_ID)
+    # "No id" is one regular expression, not ``IN (...)``: DuckDB plans a list of that
+    # length as a join with the values, and that join gives up the file order of the rows
+    # that the problems' line numbers are counted from.
+    no_id = "(?:" + "|".join(re.escape(v) for v in NO_ID) + ")|#.*"
     # A plain number (most ids) is its own key and skips the regular expressions.
     con.execute(
         f"""
         CREATE MACRO id_text(raw) AS upper(trim(coalesce(raw, '')));
         CREATE MACRO id_slow(raw) AS CASE
-            WHEN id_text(raw) IN ({no_id}) OR starts_with(id_text(raw), '#') THEN NULL
+            WHEN regexp_full_match(id_text(raw), {_lit(no_id)}) THEN NULL
             WHEN regexp_matches(id_text(raw), {_lit(_NUMERIC)})
                 THEN regexp_extract(id_text(raw), {_lit(_NUMERIC)}, 1)
             ELSE regexp_replace(id_text(raw), '\\s+', '', 'g') END;
@@ -146,48 +154,34 @@ def _load_customers(con: duckdb.DuckDBPyConnection, spec: JoinSpec, columns: lis
     return int(found[0])
 
 
-def _load_transactions(con: duckdb.DuckDBPyConnection, spec: JoinSpec) -> None:
-    """Every transaction in file order (``rowid`` + 2 is its line), with its key."""
+def _transactions(spec: JoinSpec) -> str:
+    return f"read_csv({_lit(str(spec.transactions))}, all_varchar = true, header = true)"
+
+
+def _load_keys(con: duckdb.DuckDBPyConnection, spec: JoinSpec) -> None:
+    """Only the key of every transaction and the id as written where cleaning changed it
+    (``''`` for none): two narrow columns, so 10 million transactions stay well inside the
+    memory limit where the whole rows would spill. Nothing joins in this statement, so the
+    table keeps the file order and ``rowid`` + 2 is the line of the transaction."""
     key = _q(spec.transaction_key)
     con.execute(
         f"""
-        CREATE TABLE transactions AS
-        SELECT *, id_key({key}) AS _key FROM read_csv(?, all_varchar = true, header = true)
-        """,
-        [str(spec.transactions)],
-    )
-
-
-def _write(con: duckdb.DuckDBPyConnection, spec: JoinSpec, customer_columns: list[str]) -> None:
-    picked = ", ".join(
-        f"c.{_q(c)} AS {_q('customer_' + c if not c.startswith('customer_') else c + '_crm')}"
-        for c in customer_columns
-    )
-    link = (
-        "CASE WHEN t._key IS NULL THEN 'bad' WHEN c._key IS NULL THEN 'unknown' "
-        f"WHEN t._key <> t.{_q(spec.transaction_key)} THEN 'repaired' ELSE 'matched' END"
-    )
-    out = _lit(str(spec.out))
-    con.execute(
-        f"""
-        COPY (
-            SELECT t.* EXCLUDE (_key), {picked}, {link} AS link
-            FROM transactions t LEFT JOIN customers c ON t._key = c._key
-        ) TO {out} (HEADER, DELIMITER ',')
+        CREATE TABLE keys AS
+        SELECT _key, CASE WHEN _key IS DISTINCT FROM raw THEN coalesce(raw, '') END AS _raw
+        FROM (SELECT {key} AS raw, id_key({key}) AS _key FROM {_transactions(spec)})
         """
     )
 
 
-def _count(con: duckdb.DuckDBPyConnection, spec: JoinSpec, report: JoinReport) -> None:
-    key = _q(spec.transaction_key)
+def _count(con: duckdb.DuckDBPyConnection, report: JoinReport) -> None:
     row = con.execute(
-        f"""
+        """
         SELECT count(*),
                count(*) FILTER (WHERE c._key IS NOT NULL),
-               count(*) FILTER (WHERE c._key IS NOT NULL AND t._key <> t.{key}),
-               count(*) FILTER (WHERE t._key IS NOT NULL AND c._key IS NULL),
-               count(*) FILTER (WHERE t._key IS NULL)
-        FROM transactions t LEFT JOIN customers c ON t._key = c._key
+               count(*) FILTER (WHERE c._key IS NOT NULL AND k._raw IS NOT NULL),
+               count(*) FILTER (WHERE k._key IS NOT NULL AND c._key IS NULL),
+               count(*) FILTER (WHERE k._key IS NULL)
+        FROM keys k LEFT JOIN (SELECT _key FROM customers) c ON k._key = c._key
         """
     ).fetchone()
     assert row is not None
@@ -198,12 +192,11 @@ def _count(con: duckdb.DuckDBPyConnection, spec: JoinSpec, report: JoinReport) -
 
 
 def _problems(con: duckdb.DuckDBPyConnection, spec: JoinSpec, report: JoinReport) -> None:
-    key = _q(spec.transaction_key)
     rows = con.execute(
         f"""
-        SELECT t.rowid + 2, t.{key}, t._key IS NULL
-        FROM transactions t ANTI JOIN customers c ON t._key = c._key
-        ORDER BY t.rowid LIMIT {int(spec.keep_problems)}
+        SELECT k.rowid + 2, coalesce(k._raw, k._key), k._key IS NULL
+        FROM keys k ANTI JOIN customers c ON k._key = c._key
+        ORDER BY k.rowid LIMIT {int(spec.keep_problems)}
         """
     ).fetchall()
     source = spec.transactions.stem
@@ -213,6 +206,32 @@ def _problems(con: duckdb.DuckDBPyConnection, spec: JoinSpec, report: JoinReport
             f"no customer id in {shown!r}" if bad else f"no customer has the id {shown.strip()!r}"
         )
         report.problems.append(Issue(source, int(line), spec.transaction_key, "problem", reason))
+
+
+def _write(con: duckdb.DuckDBPyConnection, spec: JoinSpec, customer_columns: list[str]) -> None:
+    """Read the file a second time, streamed: each transaction meets its customer on the
+    way to the output and is never held as a whole row. A join does not keep the order of
+    its input in DuckDB, so a large file comes out in blocks of rows from the file rather
+    than in file order; each row carries its own fields, and the lines of the problems come
+    from :func:`_load_keys`."""
+    picked = ", ".join(
+        f"c.{_q(c)} AS {_q('customer_' + c if not c.startswith('customer_') else c + '_crm')}"
+        for c in customer_columns
+    )
+    key = _q(spec.transaction_key)
+    link = (
+        "CASE WHEN t._key IS NULL THEN 'bad' WHEN c._key IS NULL THEN 'unknown' "
+        f"WHEN t._key <> t.{key} THEN 'repaired' ELSE 'matched' END"
+    )
+    con.execute(
+        f"""
+        COPY (
+            SELECT t.* EXCLUDE (_key), {picked}, {link} AS link
+            FROM (SELECT *, id_key({key}) AS _key FROM {_transactions(spec)}) t
+            LEFT JOIN customers c ON t._key = c._key
+        ) TO {_lit(str(spec.out))} (HEADER, DELIMITER ',')
+        """
+    )
 
 
 def link_transactions(spec: JoinSpec) -> JoinReport:
@@ -236,10 +255,11 @@ def link_transactions(spec: JoinSpec) -> JoinReport:
             _check(customer_columns, spec.customer_key, spec.customers)
             _check(_columns(con, spec.transactions), spec.transaction_key, spec.transactions)
             report.customers_in = _load_customers(con, spec, customer_columns)
-            _load_transactions(con, spec)
-            _write(con, spec, customer_columns)
-            _count(con, spec, report)
+            _load_keys(con, spec)
+            _count(con, report)
             _problems(con, spec, report)
+            con.execute("DROP TABLE keys")
+            _write(con, spec, customer_columns)
         finally:
             con.close()
     report.seconds = round(time.perf_counter() - started, 3)
